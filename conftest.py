@@ -1,0 +1,42 @@
+"""Suite-wide fixtures. Jobs run immediately in tests; live-process tests use their own queue."""
+
+import pytest
+
+from atiende.jobs import huey
+
+huey.immediate = True
+
+
+@pytest.fixture
+def agent(db):
+    from atiende.users.tests.factories import UserFactory
+
+    return UserFactory(username="agente", display_name="María González")
+
+
+@pytest.fixture
+def supervisor(db):
+    from atiende.users.models import Role
+    from atiende.users.tests.factories import UserFactory
+
+    return UserFactory(username="super", display_name="Jorge Benítez", role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db):
+    from atiende.users.models import Role
+    from atiende.users.tests.factories import UserFactory
+
+    return UserFactory(username="jefa", display_name="Ana Martínez", role=Role.ADMIN)
+
+
+@pytest.fixture
+def api_token(db):
+    """Return a function giving the `Authorization` header of a fresh token for a user."""
+    from atiende.users import services
+
+    def make(user) -> dict:
+        _token, plain = services.issue_api_token(user=user, name="pruebas", by=None)
+        return {"Authorization": f"Bearer {plain}"}
+
+    return make
