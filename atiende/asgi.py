@@ -1,0 +1,40 @@
+"""ASGI entry point: HTTP through Django, WebSocket through Channels, lifespan records the loop."""
+
+import asyncio
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atiende.settings")
+django_http = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from atiende.core import realtime  # noqa: E402
+from atiende.routing import websocket_urlpatterns  # noqa: E402
+
+channels_app = ProtocolTypeRouter(
+    {
+        "http": django_http,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)
+
+
+async def application(scope, receive, send):
+    """Answer the lifespan protocol so `core.realtime` knows the server's event loop."""
+    if scope["type"] != "lifespan":
+        return await channels_app(scope, receive, send)
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            realtime.set_server_loop(asyncio.get_running_loop())
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            realtime.set_server_loop(None)
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,12 @@
+from django.http import HttpRequest
+
+from atiende.users.models import AgentStatus
+
+SETTINGS_SECTIONS = ("profile", "password", "tokens", "users", "teams", "online")
+
+
+def layout(request: HttpRequest) -> dict:
+    return {
+        "agent_statuses": AgentStatus.choices,
+        "settings_sections": SETTINGS_SECTIONS,
+    }

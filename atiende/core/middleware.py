@@ -1,0 +1,75 @@
+import logging
+import time
+import zoneinfo
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+
+request_logger = logging.getLogger("atiende.request")
+
+
+class RequestLogMiddleware:
+    """One structured log line per request: method, path, status, duration and user."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        if request.path.startswith(settings.STATIC_URL):
+            return response
+        user = getattr(request, "user", None)
+        request_logger.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "user_id": user.pk if user is not None and user.is_authenticated else None,
+            },
+        )
+        return response
+
+
+class UserPreferencesMiddleware:
+    """Spanish unless the person chose otherwise (profile, or cookie before login); their zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.languages = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated:
+            language = user.language
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+            timezone.deactivate()
+        if language not in self.languages:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class HtmxMiddleware:
+    """`request.htmx` is True for requests made by htmx, which get a partial instead of a page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.htmx = request.headers.get("HX-Request") == "true"
+        return self.get_response(request)

@@ -1,0 +1,85 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from atiende.core.health import health_report
+from atiende.users import selectors as user_selectors
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    context = {"section": "home"}
+    if request.user.has_perm("users.view_presence"):
+        context["online"] = user_selectors.online_users(viewer=request.user)[:50]
+    return render(request, "core/home.html", context)
+
+
+# The modules that later parts of Atiende fill; until then each shows what it will hold.
+SECTIONS = {
+    "inbox": {
+        "title": _("Inbox"),
+        "icon": "chat-dots",
+        "lead": _(
+            "WhatsApp, Messenger, Instagram, SMS, correo y chat web en una sola bandeja, "
+            "con las bandejas Pendiente, En curso y Atendidos."
+        ),
+    },
+    "contacts": {
+        "title": _("Contactos"),
+        "icon": "person-vcard",
+        "lead": _(
+            "La ficha 360° de cada cliente: datos de contacto, cuentas, casos, "
+            "conversaciones e historial."
+        ),
+    },
+    "tickets": {
+        "title": _("Tickets"),
+        "icon": "ticket-detailed",
+        "lead": _("Casos en un pipeline con prioridades, SLA y escalación al equipo técnico."),
+    },
+    "collections": {
+        "title": _("Cobranza"),
+        "icon": "cash-coin",
+        "lead": _(
+            "Tramos de mora, flujos de comunicación, lista de llamadas, compromisos y pagos."
+        ),
+    },
+    "reports": {
+        "title": _("Reportes"),
+        "icon": "bar-chart-line",
+        "lead": _("Tableros de atención, ventas y cobranza, con exportación."),
+    },
+}
+
+
+@login_required
+def section(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in SECTIONS:
+        raise Http404
+    return render(request, "core/section.html", {"section": name, "page": SECTIONS[name]})
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """The global search box. Today it finds people of the team; contacts join it next."""
+    q = request.GET.get("q", "").strip()[:100]
+    people = []
+    if q and request.user.has_perm("users.view_users"):
+        people = user_selectors.users_list(viewer=request.user, q=q)[:20]
+    return render(request, "core/search.html", {"q": q, "people": people})
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "core/403.html", {"message": str(exception or "")}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "core/404.html", status=404)
