@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "ninja",
     "atiende.core",
     "atiende.users",
+    "atiende.contacts",
+    "atiende.activities",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +184,14 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
+# Uploads are served only through views that check permissions, never from MEDIA_URL directly.
+ATIENDE_MAX_UPLOAD_MB = env.int("ATIENDE_MAX_UPLOAD_MB", default=20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Contacts ---------------------------------------------------------------------
+# Region assumed for phone numbers typed without a country code (ISO 3166-1 alpha-2).
+ATIENDE_PHONE_REGION = env.str("ATIENDE_PHONE_REGION", default="PY").upper()
 
 # --- Logging: one JSON object per line -------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

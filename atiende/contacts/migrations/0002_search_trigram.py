@@ -1,0 +1,26 @@
+"""On PostgreSQL, partial-name search (`search_name LIKE '%…%'`) uses a trigram GIN index.
+
+On SQLite the btree index on the folded `search_name` column serves prefix and exact matches.
+"""
+
+from django.db import migrations
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    schema_editor.execute(
+        "CREATE INDEX IF NOT EXISTS contact_search_name_trgm "
+        "ON contacts_contact USING gin (search_name gin_trgm_ops)"
+    )
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS contact_search_name_trgm")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("contacts", "0001_initial")]
+    operations = [migrations.RunPython(create, drop)]

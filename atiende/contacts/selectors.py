@@ -1,0 +1,168 @@
+"""Every non-trivial read about contacts: search, the filtered list, duplicates, history."""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from atiende.contacts.models import Contact, ContactPoint, ContactRelation
+from atiende.core.dates import day_start
+from atiende.core.models import AuditEntry
+from atiende.core.normalize import fold, identification_key, phone_key
+from atiende.users.models import User
+
+_PHONE_LIKE = re.compile(r"^[\d\s()+.\-]{6,}$")
+SORTS = {
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "name": ("search_name", "id"),
+    "-name": ("-search_name", "-id"),
+    "last_interaction": ("last_interaction_at", "id"),
+    "-last_interaction": ("-last_interaction_at", "-id"),
+}
+
+
+def _visible(user: User) -> QuerySet[Contact]:
+    if not user.has_perm("contacts.view_contact"):
+        raise PermissionDenied
+    return Contact.objects.all()
+
+
+def search_condition(query: str) -> Q:
+    """Match a typed query against names, identification, e-mails and phones in any format."""
+    text = (query or "").strip()
+    if not text:
+        return Q()
+    condition = Q()
+    folded = fold(text)
+    if folded:
+        condition |= Q(search_name__contains=folded)
+    if "@" in text:
+        points = ContactPoint.objects.filter(search_value=text.lower())
+        condition |= Q(id__in=points.values("contact_id"))
+    elif _PHONE_LIKE.match(text):
+        key = phone_key(text)
+        if key:
+            points = ContactPoint.objects.filter(search_value=key)
+            condition |= Q(id__in=points.values("contact_id"))
+    ident = identification_key(text)
+    if ident and any(ch.isdigit() for ch in ident):
+        condition |= Q(identification_key=ident)
+    return condition
+
+
+def search_contacts(*, user: User, query: str) -> QuerySet[Contact]:
+    """Contacts matching `query` (name, e-mail, identification, phone), best-known first."""
+    condition = search_condition(query)
+    if not condition:
+        return Contact.objects.none()
+    return (
+        _visible(user)
+        .filter(condition)
+        .select_related("assigned_to")
+        .order_by("-last_interaction_at", "-id")
+    )
+
+
+@dataclass
+class ContactFilters:
+    query: str = ""
+    assigned_to: int | None = None
+    unassigned: bool = False
+    label: int | None = None
+    group: int | None = None
+    created_from: datetime.date | None = None
+    created_to: datetime.date | None = None
+    interaction_from: datetime.date | None = None
+    interaction_to: datetime.date | None = None
+    sort: str = "-created"
+    ids: list[int] = field(default_factory=list)
+
+
+def contacts_for_list(*, user: User, filters: ContactFilters) -> QuerySet[Contact]:
+    """The contact list: filtered, sorted, joined for the table (labels prefetched)."""
+    contacts = _visible(user)
+    if filters.query:
+        contacts = contacts.filter(search_condition(filters.query))
+    if filters.ids:
+        contacts = contacts.filter(id__in=filters.ids)
+    if filters.unassigned:
+        contacts = contacts.filter(assigned_to__isnull=True)
+    elif filters.assigned_to:
+        contacts = contacts.filter(assigned_to_id=filters.assigned_to)
+    if filters.label:
+        contacts = contacts.filter(labels__id=filters.label)
+    if filters.group:
+        contacts = contacts.filter(groups__id=filters.group)
+    if filters.created_from:
+        contacts = contacts.filter(created_at__gte=day_start(filters.created_from))
+    if filters.created_to:
+        contacts = contacts.filter(created_at__lt=day_start(filters.created_to, days=1))
+    if filters.interaction_from:
+        contacts = contacts.filter(last_interaction_at__gte=day_start(filters.interaction_from))
+    if filters.interaction_to:
+        contacts = contacts.filter(
+            last_interaction_at__lt=day_start(filters.interaction_to, days=1)
+        )
+    order = SORTS.get(filters.sort, SORTS["-created"])
+    return contacts.select_related("assigned_to").prefetch_related("labels").order_by(*order)
+
+
+def contact_detail(*, user: User, contact_id: int) -> Contact:
+    """One contact, joined for the profile header."""
+    return (
+        _visible(user)
+        .select_related("assigned_to", "created_by", "updated_by")
+        .prefetch_related("labels", "groups")
+        .get(pk=contact_id)
+    )
+
+
+def related_contacts(*, contact: Contact) -> list[tuple[ContactRelation, Contact]]:
+    """Every relation of the contact, with the other side, whichever side it was stored from."""
+    relations = (
+        ContactRelation.objects.filter(Q(from_contact=contact) | Q(to_contact=contact))
+        .select_related("from_contact", "to_contact")
+        .order_by("id")
+    )
+    return [
+        (r, r.to_contact if r.from_contact_id == contact.pk else r.from_contact) for r in relations
+    ]
+
+
+def possible_duplicates(*, contact: Contact, limit: int = 10) -> QuerySet[Contact]:
+    """Other contacts sharing a phone, e-mail or identification, or with the same name."""
+    keys = list(
+        contact.points.filter(
+            kind__in=[*ContactPoint.PHONE_KINDS, ContactPoint.Kind.EMAIL]
+        ).values_list("search_value", flat=True)
+    )
+    condition = Q(id__in=ContactPoint.objects.filter(search_value__in=keys).values("contact_id"))
+    if contact.identification_key:
+        condition |= Q(identification_key=contact.identification_key)
+    if contact.search_name and " " in contact.search_name:
+        condition |= Q(search_name=contact.search_name)
+    return (
+        Contact.objects.filter(condition)
+        .exclude(pk=contact.pk)
+        .select_related("assigned_to")
+        .order_by("-id")[:limit]
+    )
+
+
+def contact_history(*, contact: Contact) -> QuerySet[AuditEntry]:
+    """The audit trail of the contact and everything recorded against it, newest first."""
+    return (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Contact), object_id=str(contact.pk)
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+
+
+def assignable_users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).order_by("display_name", "username")

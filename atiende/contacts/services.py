@@ -1,0 +1,755 @@
+"""Every write about contacts: the contact, its points, accounts, relations, files, and merges."""
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from atiende.contacts.models import (
+    Account,
+    Contact,
+    ContactGroup,
+    ContactPoint,
+    ContactRelation,
+    CustomField,
+    IdentificationType,
+    Label,
+)
+from atiende.core import audit
+from atiende.core.attachments import store_attachment
+from atiende.core.models import Attachment
+from atiende.core.normalize import (
+    fold,
+    identification_key,
+    normalize_email,
+    normalize_phone,
+    phone_key,
+)
+from atiende.core.permissions import require
+from atiende.users.models import User
+
+CONTACT_FIELDS = [
+    "first_name",
+    "last_name",
+    "identification_type",
+    "identification_number",
+    "birth_date",
+    "company",
+    "notes",
+]
+AUDITED_FIELDS = [*CONTACT_FIELDS, "assigned_to", "custom"]
+
+
+@dataclass(frozen=True)
+class PointInput:
+    kind: str
+    value: str
+    label: str = ""
+    primary: bool = False
+
+
+# --- normalisation -------------------------------------------------------------------
+
+
+def clean_point_value(kind: str, value: str) -> tuple[str, str]:
+    """(stored value, search key) for a contact point, or a ValidationError on `value`."""
+    if kind not in ContactPoint.Kind.values:
+        raise ValidationError({"kind": _("Tipo de dato de contacto desconocido.")})
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({"value": _("El valor es obligatorio.")})
+    if kind in ContactPoint.PHONE_KINDS:
+        try:
+            stored = normalize_phone(text)
+        except ValidationError as exc:
+            raise ValidationError({"value": exc.messages}) from exc
+        return stored, phone_key(stored)
+    if kind == ContactPoint.Kind.EMAIL:
+        try:
+            stored = normalize_email(text)
+        except ValidationError as exc:
+            raise ValidationError({"value": exc.messages}) from exc
+        return stored, stored
+    if len(text) > 300:
+        raise ValidationError({"value": _("El valor es demasiado largo.")})
+    return text, fold(text)[:300]
+
+
+def _clean_custom(values: dict[str, Any]) -> dict[str, Any]:
+    """Keep only the admin-defined fields, each checked against its kind."""
+    fields = {field.key: field for field in CustomField.objects.all()}
+    cleaned: dict[str, Any] = {}
+    for key, raw in (values or {}).items():
+        field = fields.get(key)
+        if field is None:
+            raise ValidationError(
+                {"custom": _("Campo personalizado desconocido: %(key)s") % {"key": key}}
+            )
+        value = "" if raw is None else str(raw).strip()
+        if value == "":
+            continue
+        if field.kind == CustomField.Kind.NUMBER:
+            try:
+                Decimal(value)
+            except InvalidOperation as exc:
+                raise ValidationError(
+                    {"custom": _("%(field)s debe ser un número.") % {"field": field.label}}
+                ) from exc
+        elif field.kind == CustomField.Kind.DATE:
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValidationError(
+                    {
+                        "custom": _("%(field)s debe ser una fecha (AAAA-MM-DD).")
+                        % {"field": field.label}
+                    }
+                ) from exc
+        elif field.kind == CustomField.Kind.CHOICE and value not in field.choices:
+            raise ValidationError(
+                {"custom": _("%(field)s: opción no válida.") % {"field": field.label}}
+            )
+        cleaned[key] = value
+    return cleaned
+
+
+def _apply_fields(contact: Contact, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - {*CONTACT_FIELDS, "custom"}
+    if unknown:
+        raise ValidationError(
+            _("Campos desconocidos: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    for name, value in fields.items():
+        if name == "custom":
+            contact.custom = _clean_custom(value)
+        elif name == "birth_date":
+            contact.birth_date = value or None
+        else:
+            setattr(
+                contact,
+                name,
+                (value or "").strip() if isinstance(value, str) or value is None else value,
+            )
+    errors: dict[str, str] = {}
+    if contact.identification_type and contact.identification_type not in IdentificationType.values:
+        errors["identification_type"] = _("Tipo de identificación desconocido.")
+    if contact.identification_number and not contact.identification_type:
+        errors["identification_type"] = _("Indica el tipo de identificación.")
+    if contact.birth_date and contact.birth_date > timezone.localdate():
+        errors["birth_date"] = _("La fecha de nacimiento no puede ser futura.")
+    if errors:
+        raise ValidationError(errors)
+    contact.identification_key = identification_key(contact.identification_number)
+    contact.search_name = fold(f"{contact.first_name} {contact.last_name}")[:250]
+    if contact.identification_key:
+        clash = Contact.objects.filter(
+            identification_type=contact.identification_type,
+            identification_key=contact.identification_key,
+        )
+        if contact.pk:
+            clash = clash.exclude(pk=contact.pk)
+        if clash.exists():
+            raise ValidationError(
+                {"identification_number": _("Ya existe un contacto con esa identificación.")}
+            )
+
+
+def _refresh_primaries(contact: Contact) -> None:
+    """Keep the denormalised primary phone and e-mail in step with the points."""
+    phone = email = ""
+    for point in contact.points.filter(
+        kind__in=[*ContactPoint.PHONE_KINDS, ContactPoint.Kind.EMAIL]
+    ).order_by("-is_primary", "id"):
+        if point.kind == ContactPoint.Kind.EMAIL:
+            email = email or point.value
+        else:
+            phone = phone or point.value
+    if (contact.primary_phone, contact.primary_email) != (phone, email):
+        contact.primary_phone, contact.primary_email = phone, email
+        Contact.objects.filter(pk=contact.pk).update(primary_phone=phone, primary_email=email)
+
+
+# --- the contact -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_contact(
+    *,
+    by: User | None,
+    points: Iterable[PointInput] = (),
+    assigned_to: User | None = None,
+    labels: Iterable[Label] = (),
+    groups: Iterable[ContactGroup] = (),
+    **fields: Any,
+) -> Contact:
+    """A new contact with its points. `by=None` only for imports and inbound messages."""
+    if by is not None:
+        require(by, "contacts.change_contact")
+    points = list(points)
+    contact = Contact(created_by=by, updated_by=by, assigned_to=assigned_to)
+    _apply_fields(contact, fields)
+    cleaned_points = []
+    seen: set[tuple[str, str]] = set()
+    for index, point in enumerate(points):
+        try:
+            value, key = clean_point_value(point.kind, point.value)
+        except ValidationError as exc:
+            raise ValidationError(
+                {f"points.{index}.{key}": msgs for key, msgs in exc.message_dict.items()}
+            ) from exc
+        if (point.kind, key) not in seen:
+            seen.add((point.kind, key))
+            cleaned_points.append((point, value, key))
+    if not (contact.first_name or contact.last_name or contact.company or cleaned_points):
+        raise ValidationError(
+            {"first_name": _("Indica al menos un nombre, una empresa o un dato de contacto.")}
+        )
+    try:
+        contact.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"identification_number": _("Ya existe un contacto con esa identificación.")}
+        ) from exc
+    # One primary per kind: the first marked primary, else the first of its kind.
+    primary_index: dict[str, int] = {}
+    for index, (point, _value, _key) in enumerate(cleaned_points):
+        if point.kind not in primary_index or (
+            point.primary and not cleaned_points[primary_index[point.kind]][0].primary
+        ):
+            primary_index[point.kind] = index
+    ContactPoint.objects.bulk_create(
+        ContactPoint(
+            contact=contact,
+            kind=point.kind,
+            value=value,
+            search_value=key,
+            label=point.label.strip()[:40],
+            is_primary=primary_index[point.kind] == index,
+        )
+        for index, (point, value, key) in enumerate(cleaned_points)
+    )
+    if labels:
+        contact.labels.set(labels)
+    if groups:
+        contact.groups.set(groups)
+    _refresh_primaries(contact)
+    audit.record(
+        actor=by, action="create", obj=contact, after=audit.snapshot(contact, AUDITED_FIELDS)
+    )
+    return contact
+
+
+@transaction.atomic
+def update_contact(*, contact: Contact, by: User, **fields: Any) -> Contact:
+    require(by, "contacts.change_contact", contact)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    before = audit.snapshot(contact, AUDITED_FIELDS)
+    _apply_fields(contact, fields)
+    contact.updated_by = by
+    contact.save()
+    audit.record(
+        actor=by,
+        action="update",
+        obj=contact,
+        before=before,
+        after=audit.snapshot(contact, AUDITED_FIELDS),
+    )
+    return contact
+
+
+@transaction.atomic
+def assign_contact(*, contact: Contact, assignee: User | None, by: User) -> Contact:
+    """Change or remove the assigned user: only an admin or the currently assigned user may."""
+    require(by, "contacts.assign_contact", contact)
+    if assignee is not None and not assignee.is_active:
+        raise ValidationError({"assigned_to": _("El usuario no está activo.")})
+    before = audit.snapshot(contact, ["assigned_to"])
+    contact.assigned_to = assignee
+    contact.updated_by = by
+    contact.save(update_fields=["assigned_to", "updated_by", "updated_at"])
+    audit.record(
+        actor=by,
+        action="assign",
+        obj=contact,
+        before=before,
+        after=audit.snapshot(contact, ["assigned_to"]),
+    )
+    return contact
+
+
+@transaction.atomic
+def delete_contact(*, contact: Contact, by: User) -> None:
+    require(by, "contacts.delete_contact", contact)
+    audit.record(
+        actor=by, action="delete", obj=contact, before=audit.snapshot(contact, AUDITED_FIELDS)
+    )
+    contact.delete()
+
+
+def record_interaction(*, contact: Contact, at: datetime.datetime | None = None) -> None:
+    """Move `last_interaction_at` forward (never back): called by calls, messages, e-mails."""
+    at = at or timezone.now()
+    Contact.objects.filter(pk=contact.pk).filter(
+        Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=at)
+    ).update(last_interaction_at=at)
+
+
+# --- contact points ----------------------------------------------------------------------
+
+
+def _point_label(point: ContactPoint) -> str:
+    return f"{point.get_kind_display()}"
+
+
+@transaction.atomic
+def add_point(
+    *,
+    contact: Contact,
+    by: User | None,
+    kind: str,
+    value: str,
+    label: str = "",
+    primary: bool = False,
+) -> ContactPoint:
+    if by is not None:
+        require(by, "contacts.change_contact", contact)
+    stored, key = clean_point_value(kind, value)
+    if contact.points.filter(kind=kind, search_value=key).exists():
+        raise ValidationError({"value": _("El contacto ya tiene ese dato.")})
+    has_primary = contact.points.filter(kind=kind, is_primary=True).exists()
+    if primary and has_primary:
+        contact.points.filter(kind=kind, is_primary=True).update(is_primary=False)
+    point = ContactPoint.objects.create(
+        contact=contact,
+        kind=kind,
+        value=stored,
+        search_value=key,
+        label=(label or "").strip()[:40],
+        is_primary=primary or not has_primary,
+    )
+    _refresh_primaries(contact)
+    audit.record(
+        actor=by, action="point_added", obj=contact, after={_point_label(point): point.value}
+    )
+    return point
+
+
+@transaction.atomic
+def update_point(
+    *, point: ContactPoint, by: User, value: str, label: str = "", primary: bool = False
+) -> ContactPoint:
+    contact = point.contact
+    require(by, "contacts.change_contact", contact)
+    stored, key = clean_point_value(point.kind, value)
+    if contact.points.filter(kind=point.kind, search_value=key).exclude(pk=point.pk).exists():
+        raise ValidationError({"value": _("El contacto ya tiene ese dato.")})
+    before = {_point_label(point): point.value}
+    if primary and not point.is_primary:
+        contact.points.filter(kind=point.kind, is_primary=True).update(is_primary=False)
+        point.is_primary = True
+    point.value, point.search_value, point.label = stored, key, (label or "").strip()[:40]
+    point.save()
+    _refresh_primaries(contact)
+    audit.record(
+        actor=by,
+        action="point_changed",
+        obj=contact,
+        before=before,
+        after={_point_label(point): point.value},
+    )
+    return point
+
+
+@transaction.atomic
+def delete_point(*, point: ContactPoint, by: User) -> None:
+    contact = point.contact
+    require(by, "contacts.change_contact", contact)
+    was_primary = point.is_primary
+    point.delete()
+    if was_primary:
+        successor = contact.points.filter(kind=point.kind).order_by("id").first()
+        if successor:
+            successor.is_primary = True
+            successor.save(update_fields=["is_primary"])
+    _refresh_primaries(contact)
+    audit.record(
+        actor=by, action="point_removed", obj=contact, before={_point_label(point): point.value}
+    )
+
+
+# --- labels, groups, custom fields ---------------------------------------------------------
+
+
+@transaction.atomic
+def save_label(*, by: User, name: str, color: str = "#6c757d", label: Label | None = None) -> Label:
+    require(by, "contacts.manage_fields")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("El nombre es obligatorio.")})
+    if Label.objects.filter(name__iexact=name).exclude(pk=getattr(label, "pk", None)).exists():
+        raise ValidationError({"name": _("Ya existe una etiqueta con ese nombre.")})
+    label = label or Label()
+    label.name, label.color = name, color or "#6c757d"
+    label.save()
+    return label
+
+
+@transaction.atomic
+def save_group(
+    *, by: User, name: str, description: str = "", group: ContactGroup | None = None
+) -> ContactGroup:
+    require(by, "contacts.manage_fields")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("El nombre es obligatorio.")})
+    if (
+        ContactGroup.objects.filter(name__iexact=name)
+        .exclude(pk=getattr(group, "pk", None))
+        .exists()
+    ):
+        raise ValidationError({"name": _("Ya existe un grupo con ese nombre.")})
+    group = group or ContactGroup()
+    group.name, group.description = name, (description or "").strip()
+    group.save()
+    return group
+
+
+@transaction.atomic
+def save_custom_field(
+    *,
+    by: User,
+    key: str,
+    label: str,
+    kind: str,
+    choices: list[str] | None = None,
+    field: CustomField | None = None,
+) -> CustomField:
+    require(by, "contacts.manage_fields")
+    if kind not in CustomField.Kind.values:
+        raise ValidationError({"kind": _("Tipo de campo desconocido.")})
+    field = field or CustomField()
+    field.key, field.label, field.kind = key, (label or "").strip(), kind
+    field.choices = [c.strip() for c in (choices or []) if c.strip()]
+    if kind == CustomField.Kind.CHOICE and not field.choices:
+        raise ValidationError({"choices": _("Indica al menos una opción.")})
+    field.full_clean()
+    field.save()
+    return field
+
+
+@transaction.atomic
+def set_labels(*, contact: Contact, labels: Iterable[Label], by: User) -> Contact:
+    require(by, "contacts.change_contact", contact)
+    before = sorted(contact.labels.values_list("name", flat=True))
+    contact.labels.set(labels)
+    after = sorted(contact.labels.values_list("name", flat=True))
+    audit.record(
+        actor=by,
+        action="update",
+        obj=contact,
+        before={"labels": ", ".join(before)},
+        after={"labels": ", ".join(after)},
+    )
+    return contact
+
+
+@transaction.atomic
+def set_groups(*, contact: Contact, groups: Iterable[ContactGroup], by: User) -> Contact:
+    require(by, "contacts.change_contact", contact)
+    before = sorted(contact.groups.values_list("name", flat=True))
+    contact.groups.set(groups)
+    after = sorted(contact.groups.values_list("name", flat=True))
+    audit.record(
+        actor=by,
+        action="update",
+        obj=contact,
+        before={"groups": ", ".join(before)},
+        after={"groups": ", ".join(after)},
+    )
+    return contact
+
+
+# --- bulk actions from the list ----------------------------------------------------------
+
+
+@transaction.atomic
+def bulk_assign(*, contacts: Iterable[Contact], assignee: User | None, by: User) -> int:
+    """Assign many at once; refused as a whole if any one is not the user's to reassign."""
+    contacts = list(contacts)
+    for contact in contacts:
+        assign_contact(contact=contact, assignee=assignee, by=by)
+    return len(contacts)
+
+
+@transaction.atomic
+def bulk_add_label(*, contacts: Iterable[Contact], label: Label, by: User) -> int:
+    contacts = list(contacts)
+    for contact in contacts:
+        require(by, "contacts.change_contact", contact)
+    label.contact_set.add(*contacts)
+    for contact in contacts:
+        audit.record(actor=by, action="label_added", obj=contact, after={"labels": label.name})
+    return len(contacts)
+
+
+@transaction.atomic
+def bulk_add_to_group(*, contacts: Iterable[Contact], group: ContactGroup, by: User) -> int:
+    contacts = list(contacts)
+    for contact in contacts:
+        require(by, "contacts.change_contact", contact)
+    group.contact_set.add(*contacts)
+    for contact in contacts:
+        audit.record(actor=by, action="group_added", obj=contact, after={"groups": group.name})
+    return len(contacts)
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+def _clean_extra(extra: dict[str, Any] | None) -> dict[str, str]:
+    cleaned = {}
+    for key, value in (extra or {}).items():
+        key = str(key).strip()
+        if key:
+            cleaned[key[:60]] = "" if value is None else str(value).strip()[:300]
+    return cleaned
+
+
+@transaction.atomic
+def save_account(
+    *,
+    contact: Contact,
+    by: User,
+    number: str,
+    product: str = "",
+    status: str = Account.Status.ACTIVE,
+    extra: dict[str, Any] | None = None,
+    account: Account | None = None,
+) -> Account:
+    require(by, "contacts.change_contact", contact)
+    number = (number or "").strip()
+    errors = {}
+    if not number:
+        errors["number"] = _("El número de cuenta es obligatorio.")
+    if status not in Account.Status.values:
+        errors["status"] = _("Estado de cuenta desconocido.")
+    if errors:
+        raise ValidationError(errors)
+    fields = ["number", "product", "status", "extra"]
+    before = audit.snapshot(account, fields) if account else {}
+    account = account or Account(contact=contact)
+    if account.contact_id != contact.pk:
+        raise ValidationError(_("La cuenta no pertenece a este contacto."))
+    account.number, account.product, account.status = number, (product or "").strip(), status
+    account.extra = _clean_extra(extra)
+    account.save()
+    after = audit.snapshot(account, fields)
+    audit.record(
+        actor=by,
+        action="account_changed" if before else "account_added",
+        obj=contact,
+        before={f"cuenta {number}": str(before)} if before else None,
+        after={f"cuenta {number}": str(after)},
+    )
+    return account
+
+
+@transaction.atomic
+def delete_account(*, account: Account, by: User) -> None:
+    contact = account.contact
+    require(by, "contacts.change_contact", contact)
+    audit.record(actor=by, action="account_removed", obj=contact, before={"cuenta": str(account)})
+    account.delete()
+
+
+# --- related clients ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def relate_contacts(*, contact: Contact, other: Contact, labels: str, by: User) -> ContactRelation:
+    """Relate two clients ("cónyuge"); relating an existing pair again changes its labels."""
+    require(by, "contacts.change_contact", contact)
+    if other.pk == contact.pk:
+        raise ValidationError({"other": _("Un cliente no puede relacionarse consigo mismo.")})
+    labels = (labels or "").strip()
+    if not labels:
+        raise ValidationError({"labels": _("Describe la relación.")})
+    relation = ContactRelation.objects.filter(
+        Q(from_contact=contact, to_contact=other) | Q(from_contact=other, to_contact=contact)
+    ).first()
+    before = {"relación": f"{other}: {relation.labels}"} if relation else None
+    if relation is None:
+        relation = ContactRelation(from_contact=contact, to_contact=other)
+    relation.labels = labels[:120]
+    relation.save()
+    audit.record(
+        actor=by,
+        action="relation_saved",
+        obj=contact,
+        before=before,
+        after={"relación": f"{other}: {relation.labels}"},
+    )
+    return relation
+
+
+@transaction.atomic
+def remove_relation(*, relation: ContactRelation, contact: Contact, by: User) -> None:
+    require(by, "contacts.change_contact", contact)
+    if contact.pk not in (relation.from_contact_id, relation.to_contact_id):
+        raise ValidationError(_("La relación no pertenece a este contacto."))
+    audit.record(
+        actor=by, action="relation_removed", obj=contact, before={"relación": relation.labels}
+    )
+    relation.delete()
+
+
+# --- attachments ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_attachment(*, contact: Contact, upload: UploadedFile, by: User) -> Attachment:
+    require(by, "contacts.change_contact", contact)
+    attachment = store_attachment(upload=upload, by=by, contact=contact, owner=contact)
+    audit.record(
+        actor=by, action="attachment_added", obj=contact, after={"adjunto": attachment.name}
+    )
+    return attachment
+
+
+@transaction.atomic
+def delete_attachment(*, attachment: Attachment, by: User) -> None:
+    contact = attachment.contact
+    require(by, "contacts.change_contact", contact)
+    audit.record(
+        actor=by, action="attachment_removed", obj=contact, before={"adjunto": attachment.name}
+    )
+    file = attachment.file
+    attachment.delete()
+    transaction.on_commit(lambda: file.storage.delete(file.name))
+
+
+# --- merge ------------------------------------------------------------------------------
+
+
+MergePart = Callable[[Contact, Contact], int]
+_MERGE_PARTS: dict[str, tuple[str, MergePart]] = {}
+
+
+def register_merge_part(name: str, label: str, move: MergePart) -> None:
+    """Other apps (activities, inbox, tickets) say how their rows move to the survivor."""
+    _MERGE_PARTS[name] = (label, move)
+
+
+def merge_parts() -> dict[str, str]:
+    """Name → label of everything a merge can move, in the order it is shown."""
+    return {name: label for name, (label, _move) in _MERGE_PARTS.items()}
+
+
+def _move_points(survivor: Contact, duplicate: Contact) -> int:
+    have = set(survivor.points.values_list("kind", "search_value"))
+    primary_kinds = set(survivor.points.filter(is_primary=True).values_list("kind", flat=True))
+    moved = 0
+    for point in duplicate.points.order_by("-is_primary", "id"):
+        if (point.kind, point.search_value) in have:
+            continue
+        point.contact = survivor
+        point.is_primary = point.kind not in primary_kinds
+        primary_kinds.add(point.kind)
+        point.save(update_fields=["contact", "is_primary"])
+        have.add((point.kind, point.search_value))
+        moved += 1
+    return moved
+
+
+def _move_accounts(survivor: Contact, duplicate: Contact) -> int:
+    return Account.objects.filter(contact=duplicate).update(contact=survivor)
+
+
+def _move_attachments(survivor: Contact, duplicate: Contact) -> int:
+    return Attachment.objects.filter(contact=duplicate).update(contact=survivor)
+
+
+def _move_relations(survivor: Contact, duplicate: Contact) -> int:
+    moved = 0
+    related = ContactRelation.objects.filter(Q(from_contact=duplicate) | Q(to_contact=duplicate))
+    for relation in related:
+        other_id = (
+            relation.to_contact_id
+            if relation.from_contact_id == duplicate.pk
+            else relation.from_contact_id
+        )
+        if other_id == survivor.pk:
+            continue
+        exists = ContactRelation.objects.filter(
+            Q(from_contact=survivor, to_contact_id=other_id)
+            | Q(from_contact_id=other_id, to_contact=survivor)
+        ).exists()
+        if exists:
+            continue
+        if relation.from_contact_id == duplicate.pk:
+            relation.from_contact = survivor
+        else:
+            relation.to_contact = survivor
+        relation.save(update_fields=["from_contact", "to_contact"])
+        moved += 1
+    return moved
+
+
+def _move_labels_and_groups(survivor: Contact, duplicate: Contact) -> int:
+    labels = list(duplicate.labels.all())
+    groups = list(duplicate.groups.all())
+    survivor.labels.add(*labels)
+    survivor.groups.add(*groups)
+    return len(labels) + len(groups)
+
+
+register_merge_part("points", gettext_lazy("Datos de contacto"), _move_points)
+register_merge_part("accounts", gettext_lazy("Cuentas"), _move_accounts)
+register_merge_part("relations", gettext_lazy("Clientes relacionados"), _move_relations)
+register_merge_part("attachments", gettext_lazy("Adjuntos"), _move_attachments)
+register_merge_part("labels", gettext_lazy("Etiquetas y grupos"), _move_labels_and_groups)
+
+
+@transaction.atomic
+def merge_contacts(*, survivor: Contact, duplicate: Contact, move: set[str], by: User) -> Contact:
+    """Re-point what was chosen to the survivor and delete the duplicate, all or nothing."""
+    require(by, "contacts.merge_contacts", survivor)
+    if survivor.pk == duplicate.pk:
+        raise ValidationError({"duplicate": _("Elige dos contactos distintos.")})
+    unknown = set(move) - set(_MERGE_PARTS)
+    if unknown:
+        raise ValidationError(
+            {"move": _("No se puede combinar: %(parts)s") % {"parts": ", ".join(sorted(unknown))}}
+        )
+    survivor = Contact.objects.select_for_update().get(pk=survivor.pk)
+    duplicate = Contact.objects.select_for_update().get(pk=duplicate.pk)
+    moved = {}
+    for name, (_label, move_part) in _MERGE_PARTS.items():
+        if name in move:
+            moved[name] = move_part(survivor, duplicate)
+    if duplicate.last_interaction_at and (
+        not survivor.last_interaction_at
+        or duplicate.last_interaction_at > survivor.last_interaction_at
+    ):
+        survivor.last_interaction_at = duplicate.last_interaction_at
+    survivor.updated_by = by
+    survivor.save()
+    audit.record(
+        actor=by,
+        action="merge",
+        obj=survivor,
+        before={"combinado": f"{duplicate} (#{duplicate.pk})"},
+        after={"movido": ", ".join(f"{name}: {count}" for name, count in moved.items()) or "-"},
+    )
+    duplicate.delete()
+    _refresh_primaries(survivor)
+    return survivor
