@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
     path("", include("atiende.users.urls")),
+    path("", include("atiende.contacts.urls")),
     path("", include("atiende.core.urls")),
 ]

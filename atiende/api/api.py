@@ -34,10 +34,11 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied):
     )
 
 
+# A service refusing input is the same kind of error as a schema refusing it: 422, field by field.
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError):
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return api.create_response(request, {"detail": detail}, status=400)
+    return api.create_response(request, {"detail": detail}, status=422)
 
 
 api.add_router("/", users_router)
