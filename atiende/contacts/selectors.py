@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
 from atiende.contacts.models import Contact, ContactPoint, ContactRelation
 from atiende.core.dates import day_start
@@ -80,6 +81,52 @@ class ContactFilters:
     interaction_to: datetime.date | None = None
     sort: str = "-created"
     ids: list[int] = field(default_factory=list)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def _date_or_none(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def filters_from_query(query: QueryDict | dict) -> ContactFilters:
+    """The list filters as they travel in the URL (list page, export, API); bad values are ignored.
+
+    `?q=&assigned_to=<id>|none&label=<id>&group=<id>&created_from=&created_to=
+    &interaction_from=&interaction_to=` (dates AAAA-MM-DD) `&sort=<key of SORTS>&ids=1,2&ids=3`.
+    """
+    get = query.get
+    assigned = (get("assigned_to") or "").strip()
+    raw_ids = query.getlist("ids") if hasattr(query, "getlist") else [get("ids") or ""]
+    ids = [
+        number
+        for chunk in raw_ids
+        for part in str(chunk).split(",")
+        if (number := _int_or_none(part)) is not None
+    ]
+    sort = (get("sort") or "").strip()
+    return ContactFilters(
+        query=(get("q") or "").strip()[:200],
+        assigned_to=None if assigned == "none" else _int_or_none(assigned),
+        unassigned=assigned == "none",
+        label=_int_or_none(get("label")),
+        group=_int_or_none(get("group")),
+        created_from=_date_or_none(get("created_from")),
+        created_to=_date_or_none(get("created_to")),
+        interaction_from=_date_or_none(get("interaction_from")),
+        interaction_to=_date_or_none(get("interaction_to")),
+        sort=sort if sort in SORTS else "-created",
+        ids=ids,
+    )
 
 
 def contacts_for_list(*, user: User, filters: ContactFilters) -> QuerySet[Contact]:
