@@ -96,7 +96,8 @@ def update_user(
     """An admin edits a person's name, role, teams or access."""
     require(by, "users.manage_users")
     _validate_user_fields(role=role, username=user.username, exclude_pk=user.pk)
-    if user.pk == by.pk and (role != Role.ADMIN or not is_active) and not by.is_superuser:
+    # No exemption for superusers: a deactivated superuser is locked out like anyone else.
+    if user.pk == by.pk and (role != Role.ADMIN or not is_active):
         raise ValidationError(
             {"role": _("No puedes quitarte a ti mismo el rol de administrador ni desactivarte.")}
         )
