@@ -74,7 +74,12 @@ def agent_status_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_("Estado desconocido."), status=400)
     if request.htmx:
         return render(request, "users/_agent_status.html")
-    return redirect(request.POST.get("next") or "core:home")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "core:home"
+    return redirect(next_url)
 
 
 @login_required
