@@ -7,6 +7,19 @@ from atiende.jobs import huey
 huey.immediate = True
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues():
+    """The .mo files are built, never committed: compile them so translated pages render."""
+    from io import StringIO
+    from pathlib import Path
+
+    from django.core.management import call_command
+    from django.utils.translation.reloader import translation_file_changed
+
+    call_command("compile_catalogues", stdout=StringIO())
+    translation_file_changed(sender=None, file_path=Path("django.mo"))  # drop cached catalogues
+
+
 @pytest.fixture
 def agent(db):
     from atiende.users.tests.factories import UserFactory

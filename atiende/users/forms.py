@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from atiende.users import services
 from atiende.users.models import TIME_ZONE_CHOICES, Role, Team, User
@@ -19,9 +20,12 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             "Usuario o contraseña incorrectos. Revisa ambos campos: distinguen mayúsculas "
             "y minúsculas."
         ),
-        "locked": _(
+        "locked": ngettext_lazy(
+            "Demasiados intentos fallidos. Por seguridad, espera %(minutes)s minuto "
+            "antes de volver a intentarlo.",
             "Demasiados intentos fallidos. Por seguridad, espera %(minutes)s minutos "
-            "antes de volver a intentarlo."
+            "antes de volver a intentarlo.",
+            "minutes",
         ),
     }
 

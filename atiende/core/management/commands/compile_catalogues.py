@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import polib
@@ -15,6 +16,9 @@ class Command(BaseCommand):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                     continue
-                polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+                # Write aside, then rename: parallel test workers may compile at the same time.
+                tmp_path = mo_path.with_name(f".{mo_path.name}.{os.getpid()}.tmp")
+                polib.pofile(str(po_path)).save_as_mofile(str(tmp_path))
+                os.replace(tmp_path, mo_path)
                 count += 1
         self.stdout.write(f"{count} catálogos compilados.")
