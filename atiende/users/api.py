@@ -141,6 +141,11 @@ def create_user(request: HttpRequest, payload: UserIn):
     return 201, user
 
 
+@router.get("/users/{user_id}", response=UserOut)
+def get_user(request: HttpRequest, user_id: int):
+    return get_object_or_404(selectors.users_list(viewer=request.user), pk=user_id)
+
+
 @router.patch("/users/{user_id}", response=UserOut)
 def update_user(request: HttpRequest, user_id: int, payload: UserPatch):
     require(request.user, "users.manage_users")
