@@ -140,6 +140,10 @@ def _apply_fields(contact: Contact, fields: dict[str, Any]) -> None:
                 (value or "").strip() if isinstance(value, str) or value is None else value,
             )
     errors: dict[str, str] = {}
+    for name in CONTACT_FIELDS:
+        limit = Contact._meta.get_field(name).max_length
+        if limit and len(getattr(contact, name) or "") > limit:
+            errors[name] = _("Máximo %(limit)s caracteres.") % {"limit": limit}
     if contact.identification_type and contact.identification_type not in IdentificationType.values:
         errors["identification_type"] = _("Tipo de identificación desconocido.")
     if contact.identification_number and not contact.identification_type:
@@ -647,6 +651,10 @@ _MERGE_PARTS: dict[str, tuple[str, MergePart]] = {}
 def register_merge_part(name: str, label: str, move: MergePart) -> None:
     """Other apps (activities, inbox, tickets) say how their rows move to the survivor."""
     _MERGE_PARTS[name] = (label, move)
+
+
+def unregister_merge_part(name: str) -> None:
+    _MERGE_PARTS.pop(name, None)
 
 
 def merge_parts() -> dict[str, str]:
