@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
 from atiende.api.auth import BearerToken
+from atiende.contacts.api import router as contacts_router
 from atiende.users.api import router as users_router
 
 api = NinjaAPI(
@@ -42,3 +43,4 @@ def _invalid(request: HttpRequest, exc: ValidationError):
 
 
 api.add_router("/", users_router)
+api.add_router("/", contacts_router)
