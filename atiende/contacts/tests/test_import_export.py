@@ -1,0 +1,580 @@
+"""Import of CSV/XLSX contact files (mapping, batches, upsert, resume) and export of the list."""
+
+import csv
+import datetime
+import io
+import time
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from atiende.contacts import exports, imports
+from atiende.contacts.models import Contact, ContactPoint, ImportJob, Label
+from atiende.contacts.selectors import ContactFilters
+from atiende.contacts.services import PointInput, create_contact
+from atiende.core.models import AuditEntry
+from atiende.users.tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+HUBSPOT_HEADERS = [
+    "Record ID",
+    "First Name",
+    "Last Name",
+    "Email",
+    "Phone Number",
+    "Mobile Phone Number",
+    "Contact owner",
+    "Lead Status",
+    "Create Date",
+    "Company Name",
+]
+
+
+def csv_bytes(rows: list[list], *, delimiter=",", encoding="utf-8", bom=False) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    data = buffer.getvalue().encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(data: bytes, name: str = "contactos.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
+
+
+def import_file(data, by, *, name="contactos.csv", match_by=None, mapping=None, batch_size=None):
+    """Upload, keep the auto-mapping (or the one given) and run the job to the end."""
+    job = imports.start_import(upload=upload(data, name), by=by)
+    mapping = job.mapping if mapping is None else mapping
+    match_by = match_by or imports.default_match_by(mapping)
+    job = imports.configure_import(job=job, mapping=mapping, match_by=match_by, by=by)
+    return imports.run_import(job.pk, batch_size=batch_size)
+
+
+def targets(job: ImportJob) -> dict[str, str]:
+    return {job.headers[int(i)]: target for i, target in job.mapping.items()}
+
+
+def phones(contact: Contact) -> set[str]:
+    return set(
+        contact.points.filter(kind__in=ContactPoint.PHONE_KINDS).values_list("value", flat=True)
+    )
+
+
+def emails(contact: Contact) -> set[str]:
+    return set(contact.points.filter(kind="email").values_list("value", flat=True))
+
+
+# --- auto-mapping --------------------------------------------------------------------------
+
+
+def test_auto_map_recognises_a_hubspot_contacts_export():
+    mapping = imports.auto_map(HUBSPOT_HEADERS)
+    named = {HUBSPOT_HEADERS[int(i)]: target for i, target in mapping.items()}
+    assert named == {
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Email": "email",
+        "Phone Number": "phone",
+        "Mobile Phone Number": "mobile",
+        "Contact owner": "owner",
+        "Create Date": "created_at",
+        "Company Name": "company",
+    }
+
+
+def test_auto_map_recognises_spanish_headers_and_typed_identifications():
+    headers = [
+        "Nombres",
+        "Apellidos",
+        "Correo",
+        "Teléfono",
+        "Celular",
+        "WhatsApp",
+        "Cédula",
+        "RUC",
+        "DNI",
+        "Tipo de identificación",
+        "Nº de documento",
+        "Empresa",
+        "Fecha de nacimiento",
+        "Etiquetas",
+        "Notas",
+        "Teléfono casa",
+        "E-mail 2",
+        "C.I.",
+        "Columna rara",
+    ]
+    named = {headers[int(i)]: t for i, t in imports.auto_map(headers).items()}
+    assert named == {
+        "Nombres": "first_name",
+        "Apellidos": "last_name",
+        "Correo": "email",
+        "Teléfono": "phone",
+        "Celular": "mobile",
+        "WhatsApp": "whatsapp",
+        "Cédula": "identification:ci",
+        "RUC": "identification:ruc",
+        "DNI": "identification:dni",
+        "Tipo de identificación": "identification_type",
+        "Nº de documento": "identification_number",
+        "Empresa": "company",
+        "Fecha de nacimiento": "birth_date",
+        "Etiquetas": "labels",
+        "Notas": "notes",
+        "Teléfono casa": "phone",
+        "E-mail 2": "email",
+        "C.I.": "identification:ci",
+    }
+
+
+def test_auto_map_gives_a_single_field_only_to_its_first_column():
+    mapping = imports.auto_map(["Nombre", "Nombres", "Empresa", "Company Name"])
+    assert mapping == {"0": "first_name", "2": "company"}
+
+
+# --- reading files ---------------------------------------------------------------------------
+
+
+def test_csv_in_utf8_with_bom_and_semicolons(admin_user):
+    data = csv_bytes(
+        [
+            ["Nombres", "Apellidos", "Cédula", "Teléfono", "Correo"],
+            ["José", "Núñez", "1.234.567", "0991 651351", "Jose@Example.com"],
+            ["Ñandutí", "Peña", "2345678", "+595 981 222333", ""],
+        ],
+        delimiter=";",
+        bom=True,
+    )
+    job = import_file(data, admin_user)
+    assert (job.status, job.created_count, job.rejected_count) == ("done", 2, 0)
+    assert job.headers[0] == "Nombres"  # no BOM glued to the first header
+    jose = Contact.objects.get(identification_key="1234567")
+    assert (jose.first_name, jose.last_name, jose.identification_type) == ("José", "Núñez", "ci")
+    assert phones(jose) == {"+595991651351"} and emails(jose) == {"jose@example.com"}
+    assert (jose.primary_phone, jose.primary_email) == ("+595991651351", "jose@example.com")
+    assert jose.search_name == "jose nunez"
+    assert Contact.objects.get(identification_key="2345678").first_name == "Ñandutí"
+
+
+def test_csv_in_latin1_with_commas_and_quoted_fields(admin_user):
+    data = csv_bytes(
+        [
+            ["Nombre completo", "Teléfono", "Empresa", "Notas"],
+            ["María José Benítez Ortiz", "0971 123456", "Tejidos Ñemby, S.A.", "línea 1\nlínea 2"],
+        ],
+        encoding="latin-1",
+    )
+    job = import_file(data, admin_user)
+    assert (job.created_count, job.rejected_count) == (1, 0), job.rejected_rows
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name) == ("María José", "Benítez Ortiz")
+    assert contact.company == "Tejidos Ñemby, S.A."
+    assert contact.notes == "línea 1\nlínea 2"
+
+
+def test_csv_with_tabs(admin_user):
+    data = csv_bytes([["Email", "First Name"], ["ana@example.com", "Ana"]], delimiter="\t")
+    job = import_file(data, admin_user)
+    assert job.created_count == 1
+    assert Contact.objects.get().primary_email == "ana@example.com"
+
+
+def test_xlsx_with_numbers_and_dates_in_cells(admin_user):
+    data = xlsx_bytes(
+        [
+            ["Nombres", "Apellidos", "CI", "Celular", "Fecha de nacimiento", "Etiquetas"],
+            ["Carlos", "Giménez", 3456789, 595981444555, datetime.date(1985, 3, 9), "VIP; Mora"],
+            [None, None, None, None, None, None],  # a blank line is skipped, not rejected
+            ["Lucía", "Ferreira", "4.567.890", "abc", None, ""],
+        ]
+    )
+    job = import_file(data, admin_user, name="planilla.xlsx")
+    assert (job.total_rows, job.created_count, job.rejected_count) == (2, 1, 1)
+    carlos = Contact.objects.get()
+    assert carlos.identification_number == "3456789"
+    assert phones(carlos) == {"+595981444555"}
+    assert carlos.birth_date == datetime.date(1985, 3, 9)
+    assert sorted(carlos.labels.values_list("name", flat=True)) == ["Mora", "VIP"]
+    (rejected,) = job.rejected_rows
+    assert rejected["row"] == 4
+    assert "«abc» no es un número de teléfono válido" in rejected["reason"]
+
+
+def test_hubspot_export_keeps_owner_and_create_date(admin_user, agent):
+    data = csv_bytes(
+        [
+            HUBSPOT_HEADERS,
+            [
+                "101",
+                "Ana",
+                "Rojas",
+                "ana@example.com",
+                "+595 21 600 700",
+                "0991 651351",
+                agent.display_name,
+                "New",
+                "2023-05-12 14:33",
+                "Acme",
+            ],
+            ["102", "", "", "solo@example.com", "", "", "Nadie", "", "2024-01-02", ""],
+        ]
+    )
+    job = import_file(data, admin_user, name="hubspot-crm-exports-all-contacts.csv")
+    assert (job.created_count, job.rejected_count) == (2, 0), job.rejected_rows
+    ana = Contact.objects.get(primary_email="ana@example.com")
+    assert ana.assigned_to == agent
+    assert ana.created_by == admin_user
+    assert timezone.localtime(ana.created_at).strftime("%Y-%m-%d %H:%M") == "2023-05-12 14:33"
+    assert set(ana.points.values_list("kind", "value")) == {
+        ("email", "ana@example.com"),
+        ("phone", "+59521600700"),
+        ("mobile", "+595991651351"),
+    }
+    assert Contact.objects.get(primary_email="solo@example.com").assigned_to is None
+    assert AuditEntry.objects.filter(action="create", actor=admin_user).count() == 2
+
+
+# --- 10,000 rows with bad ones among them -------------------------------------------------------
+
+BAD_KINDS = ["phone", "email", "nothing", "existing_id", "repeated_id", "birth_date"]
+
+
+def big_file(existing_ci: str) -> tuple[bytes, dict[int, str]]:
+    """10,000 data rows; every 50th (200 in all) is bad in one of six ways.
+
+    Returns the CSV and {row number: expected fragment of the reason}.
+    """
+    rows = [["Nombres", "Apellidos", "CI", "Celular", "Correo", "Fecha de nacimiento", "Notas"]]
+    expected: dict[int, str] = {}
+    for i in range(10_000):
+        number = i + 2  # the header is row 1
+        row = [
+            f"Nombre{i}",
+            f"Apellido{i}",
+            str(1_000_000 + i),
+            f"0991 {i:06d}",
+            f"persona{i}@example.com",
+            "15/04/1990",
+            "",
+        ]
+        if i % 50 == 7:
+            kind = BAD_KINDS[(i // 50) % len(BAD_KINDS)]
+            if kind == "phone":
+                row[3] = f"12-{i}"
+                expected[number] = "no es un número de teléfono válido"
+            elif kind == "email":
+                row[4] = f"persona{i}.example.com"
+                expected[number] = "no es un correo electrónico válido"
+            elif kind == "nothing":
+                row[:5] = ["", "", "", "", ""]
+                row[6] = "solo una nota"
+                expected[number] = "no tiene nombre, empresa ni ningún dato de contacto"
+            elif kind == "existing_id":
+                row[2] = existing_ci
+                expected[number] = "Ya existe otro contacto con la identificación"
+            elif kind == "repeated_id":
+                row[2] = str(1_000_000 + i - 1)  # the row above, which is good
+                expected[number] = f"ya aparece en la fila {number - 1}"
+            elif kind == "birth_date":
+                row[5] = "31/02/1990"
+                expected[number] = "Fecha de nacimiento no válida"
+        rows.append(row)
+    return csv_bytes(rows), expected
+
+
+def test_ten_thousand_rows_import_the_good_ones_and_report_each_bad_one(admin_user, capsys):
+    existing = create_contact(
+        by=admin_user,
+        first_name="Ya",
+        last_name="Estaba",
+        identification_type="ci",
+        identification_number="9999999",
+    )
+    data, expected = big_file("9999999")
+    started = time.perf_counter()
+    job = imports.start_import(upload=upload(data, "diez-mil.csv"), by=admin_user)
+    job = imports.configure_import(
+        job=job, mapping=job.mapping, match_by=ImportJob.MatchBy.EMAIL, by=admin_user
+    )
+    job = imports.run_import(job.pk)
+    elapsed = time.perf_counter() - started
+    with capsys.disabled():
+        print(f"\n10,000-row import on SQLite: {elapsed:.1f} s")
+    assert elapsed < 60
+    assert len(expected) == 200
+    assert job.status == ImportJob.Status.DONE
+    assert (job.total_rows, job.processed_rows) == (10_000, 10_000)
+    assert (job.created_count, job.updated_count, job.rejected_count) == (9_800, 0, 200)
+    reported = {entry["row"]: entry["reason"] for entry in job.rejected_rows}
+    assert set(reported) == set(expected)
+    for number, fragment in expected.items():
+        assert fragment in reported[number], (number, reported[number])
+    assert Contact.objects.exclude(pk=existing.pk).count() == 9_800
+    assert ContactPoint.objects.filter(kind="mobile").count() == 9_800
+    assert ContactPoint.objects.filter(kind="email").count() == 9_800
+    sample = Contact.objects.get(identification_key="1000123")
+    assert (sample.first_name, sample.primary_phone) == ("Nombre123", "+595991000123")
+    assert sample.birth_date == datetime.date(1990, 4, 15)
+    assert sample.created_by == admin_user
+
+
+# --- upsert -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "match_by, key_column, key_value",
+    [
+        ("identification", "CI", "1.234.567"),
+        ("email", "Correo", "JUAN@Example.com"),
+        ("phone", "Teléfono", "0991-651351"),
+    ],
+)
+def test_a_matching_row_completes_the_existing_contact_instead_of_duplicating_it(
+    admin_user, match_by, key_column, key_value
+):
+    juan = create_contact(
+        by=admin_user,
+        first_name="Juan",
+        identification_type="ci",
+        identification_number="1234567",
+        points=[PointInput("email", "juan@example.com"), PointInput("phone", "+595991651351")],
+    )
+    headers = ["Nombres", "Apellidos", "Empresa", "WhatsApp", "Etiquetas", key_column]
+    data = csv_bytes(
+        [headers, ["Juan Carlos", "Pérez", "Acme", "0981 222333", "Cliente", key_value]]
+    )
+    job = import_file(data, admin_user, match_by=match_by)
+    assert (job.created_count, job.updated_count, job.rejected_count) == (0, 1, 0)
+    assert Contact.objects.count() == 1
+    juan.refresh_from_db()
+    assert juan.first_name == "Juan"  # filled fields are never overwritten
+    assert (juan.last_name, juan.company, juan.search_name) == ("Pérez", "Acme", "juan perez")
+    assert ("whatsapp", "+595981222333") in set(juan.points.values_list("kind", "value"))
+    assert juan.points.count() == 3  # the matching key was not added a second time
+    assert list(juan.labels.values_list("name", flat=True)) == ["Cliente"]
+    entry = AuditEntry.objects.filter(action="update", object_id=str(juan.pk)).get()
+    assert entry.actor == admin_user
+    assert entry.changes["last_name"] == ["", "Pérez"]
+
+
+def test_rows_of_the_same_person_in_one_file_become_one_contact(admin_user):
+    data = csv_bytes(
+        [
+            ["Correo", "Nombres", "Teléfono"],
+            ["ana@example.com", "Ana", "0991 111111"],
+            ["ANA@example.com", "", "0991 222222"],
+        ]
+    )
+    job = import_file(data, admin_user, match_by="email")
+    assert (job.created_count, job.updated_count) == (1, 1)
+    ana = Contact.objects.get()
+    assert phones(ana) == {"+595991111111", "+595991222222"}
+    assert ana.points.get(value="+595991111111").is_primary
+    assert not ana.points.get(value="+595991222222").is_primary
+
+
+def test_matching_by_email_refuses_an_identification_of_another_contact(admin_user):
+    create_contact(
+        by=admin_user, first_name="Otro", identification_type="ci", identification_number="555"
+    )
+    data = csv_bytes([["Correo", "Nombres", "CI"], ["nuevo@example.com", "Nuevo", "555"]])
+    job = import_file(data, admin_user, match_by="email")
+    assert job.rejected_count == 1
+    assert job.rejected_rows[0]["reason"] == (
+        "Ya existe otro contacto con la identificación CI 555."
+    )
+    assert Contact.objects.count() == 1
+
+
+# --- resumability -------------------------------------------------------------------------------
+
+
+def people_csv(count: int) -> bytes:
+    rows = [["Nombres", "CI", "Correo"]]
+    rows += [[f"P{i}", str(2_000_000 + i), f"p{i}@example.com"] for i in range(count)]
+    return csv_bytes(rows)
+
+
+def test_a_crash_keeps_the_committed_batches_and_the_rerun_imports_each_row_once(
+    admin_user, monkeypatch
+):
+    job = imports.start_import(upload=upload(people_csv(1_200)), by=admin_user)
+    job = imports.configure_import(
+        job=job, mapping=job.mapping, match_by="identification", by=admin_user
+    )
+    real_write, calls = imports._write, []
+
+    def crash_on_second_batch(plan, by):
+        calls.append(len(plan.outcomes))
+        real_write(plan, by)
+        if len(calls) == 2:
+            raise RuntimeError("disco lleno")
+
+    monkeypatch.setattr(imports, "_write", crash_on_second_batch)
+    with pytest.raises(RuntimeError):
+        imports.run_import(job.pk, batch_size=500)
+    job.refresh_from_db()
+    # The second batch was rolled back with its checkpoint: only the first one stays.
+    assert (job.status, job.processed_rows, job.created_count) == ("running", 500, 500)
+    assert Contact.objects.count() == 500
+    imports.mark_import_failed(job.pk, error=RuntimeError("disco lleno"), final=True)
+    job.refresh_from_db()
+    assert job.status == "failed" and "disco lleno" in job.error
+
+    monkeypatch.setattr(imports, "_write", real_write)
+    imports.resume_import(job=job, by=admin_user)
+    job = imports.run_import(job.pk, batch_size=500)
+    assert (job.status, job.processed_rows, job.created_count, job.updated_count) == (
+        "done",
+        1_200,
+        1_200,
+        0,
+    )
+    assert Contact.objects.count() == 1_200
+    assert ContactPoint.objects.filter(kind="email").count() == 1_200
+
+
+def test_a_run_continues_after_the_checkpoint(admin_user):
+    data = people_csv(900)
+    job = imports.start_import(upload=upload(data), by=admin_user)
+    job = imports.configure_import(
+        job=job, mapping=job.mapping, match_by="identification", by=admin_user
+    )
+    # As if a first run had committed the first 300 rows and then died.
+    first = imports.start_import(upload=upload(people_csv(300)), by=admin_user)
+    imports.configure_import(job=first, mapping=first.mapping, match_by="email", by=admin_user)
+    imports.run_import(first.pk)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, processed_rows=300, created_count=300
+    )
+    job = imports.run_import(job.pk, batch_size=250)
+    assert (job.processed_rows, job.created_count, job.updated_count) == (900, 900, 0)
+    assert Contact.objects.count() == 900
+    assert Contact.objects.filter(identification_key="2000000").count() == 1
+
+
+def test_a_finished_import_run_again_changes_nothing(admin_user):
+    job = import_file(people_csv(20), admin_user)
+    assert job.created_count == 20
+    job = imports.run_import(job.pk)
+    assert (job.status, job.created_count, Contact.objects.count()) == ("done", 20, 20)
+
+
+def test_a_second_runner_stops_when_the_batch_was_already_committed(admin_user):
+    job = imports.start_import(upload=upload(people_csv(10)), by=admin_user)
+    job = imports.configure_import(job=job, mapping=job.mapping, match_by="email", by=admin_user)
+    job.status = ImportJob.Status.RUNNING
+    ImportJob.objects.filter(pk=job.pk).update(status="running", processed_rows=4)
+    reader = imports._Reader(headers=job.headers, mapping=job.mapping)
+    stale = [(n, v) for n, v in list(imports._job_rows(job))[:4]]
+    with pytest.raises(imports.ImportSuperseded):
+        imports._run_batch(job, reader, stale, 0)
+    assert Contact.objects.count() == 0
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "file, message",
+    [
+        (None, "Elige un archivo CSV o XLSX."),
+        (SimpleUploadedFile("foto.png", b"\x89PNG\r\n\x1a\n"), "Solo se pueden importar"),
+        (SimpleUploadedFile("vacio.csv", b""), "El archivo está vacío."),
+        (SimpleUploadedFile("blanco.csv", b"\r\n;;\r\n"), "El archivo está vacío."),
+        (SimpleUploadedFile("cabecera.csv", b"Nombres;Correo\r\n"), "no tiene filas de datos"),
+        (SimpleUploadedFile("falso.xlsx", b"Nombres,Correo\nAna,a@b.c"), "no es un XLSX"),
+        (SimpleUploadedFile("roto.xlsx", b"PK\x03\x04basura"), "No se pudo leer"),
+        (SimpleUploadedFile("excel.csv", b"PK\x03\x04basura"), "planilla de Excel"),
+    ],
+)
+def test_bad_files_are_refused_in_spanish_and_nothing_is_stored(admin_user, file, message):
+    with pytest.raises(ValidationError) as caught:
+        imports.start_import(upload=file, by=admin_user)
+    assert message in " ".join(caught.value.messages)
+    assert ImportJob.objects.count() == 0
+
+
+@override_settings(ATIENDE_MAX_UPLOAD_MB=1)
+def test_a_file_over_the_size_limit_is_refused(admin_user):
+    data = people_csv(40_000)
+    assert len(data) > 1024 * 1024
+    with pytest.raises(ValidationError) as caught:
+        imports.start_import(upload=upload(data), by=admin_user)
+    assert caught.value.messages == ["El archivo supera el tamaño máximo de 1 MB."]
+
+
+def test_a_mapping_without_name_phone_or_email_is_refused_and_nothing_runs(admin_user):
+    data = csv_bytes([["Nombres", "Notas"], ["Ana", "hola"]])
+    job = imports.start_import(upload=upload(data), by=admin_user)
+    with pytest.raises(ValidationError) as caught:
+        imports.configure_import(job=job, mapping={"1": "notes"}, match_by="email", by=admin_user)
+    assert "Asigna al menos una columna de nombre" in " ".join(caught.value.messages)
+    assert "Para actualizar por correo" in " ".join(caught.value.messages)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.MAPPING
+    assert Contact.objects.count() == 0
+
+
+def test_a_generic_identification_column_needs_a_type(admin_user):
+    data = csv_bytes(
+        [
+            ["Nombres", "Documento", "Tipo de documento"],
+            ["Ana", "80012345-6", "RUC"],
+            ["Bea", "123", "Carnet"],
+        ]
+    )
+    job = imports.start_import(upload=upload(data), by=admin_user)
+    assert set(job.mapping.values()) == {
+        "first_name",
+        "identification_number",
+        "identification_type",
+    }
+    problems = imports.mapping_problems(
+        job.headers, {"0": "first_name", "1": "identification_number"}, "identification"
+    )
+    assert any("tipo de identificación" in p for p in problems)
+    job = import_file(data, admin_user)
+    assert (job.created_count, job.rejected_count) == (1, 1)
+    assert Contact.objects.get().identification_type == "ruc"
+    assert job.rejected_rows[0]["reason"] == "Tipo de identificación desconocido: «Carnet»."
+
+
+def test_an_agent_may_not_import(agent):
+    with pytest.raises(PermissionDenied):
+        imports.start_import(upload=upload(people_csv(1)), by=agent)
+
+
+# --- preview ------------------------------------------------------------------------------------
+
+
+def test_preview_shows_what_each_row_would_do_without_writing(admin_user):
+    create_contact(by=admin_user, first_name="Existe", points=[PointInput("email", "e@x.com")])
+    data = csv_bytes(
+        [["Nombres", "Correo"], ["Existe", "E@x.com"], ["Nueva", "n@x.com"], ["Mala", "mala"]]
+    )
+    job = imports.start_import(upload=upload(data), by=admin_user)
+    preview = imports.preview_import(job, match_by="email")
+    assert [c[1] for c in preview.columns] == ["Nombres", "Correo"]
+    assert [r.action for r in preview.rows] == ["updated", "created", "rejected"]
+    assert preview.rows[0].contact.first_name == "Existe"
+    assert "«mala» no es un correo electrónico válido" in preview.rows[2].reason
+    assert preview.problems == []
+    assert Contact.objects.count() == 1
