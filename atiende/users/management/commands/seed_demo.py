@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from atiende.contacts.demo import seed_contacts
 from atiende.users import services
 from atiende.users.models import AgentStatus, Role, Team, User
 
@@ -99,4 +100,8 @@ class Command(BaseCommand):
             user = User.objects.get(username=username)
             if user.agent_status == AgentStatus.OFFLINE:
                 services.set_agent_status(user=user, status=AgentStatus.ACTIVE, by=admin)
-        self.stdout.write(f"Demo: {created} usuarios nuevos, {Team.objects.count()} equipos.")
+        contacts = seed_contacts(by=admin)
+        self.stdout.write(
+            f"Demo: {created} usuarios nuevos, {Team.objects.count()} equipos, "
+            f"{contacts} contactos nuevos."
+        )
