@@ -27,11 +27,15 @@ huey = make_huey(
 )
 
 
+# A worker thread drops stale connections around each task. In immediate mode (tests) the task
+# runs inline in the caller's thread, inside the caller's transaction: its connection is not ours.
 @huey.pre_execute()
 def _fresh_connection_before(task) -> None:
-    close_old_connections()
+    if not huey.immediate:
+        close_old_connections()
 
 
 @huey.post_execute()
 def _fresh_connection_after(task, task_value, exc) -> None:
-    close_old_connections()
+    if not huey.immediate:
+        close_old_connections()
