@@ -111,8 +111,7 @@ _FIELDS: list[tuple[str, Any, bool, str]] = [
         "identification_number",
         gettext_lazy("Número de identificación (tipo en otra columna)"),
         False,
-        "identificacion|documento|documento identidad|doc|id number|identification|document"
-        "|national id",
+        "identificacion|documento|documento identidad|doc|identification|document|national id",
     ),
 ]
 _IDENTIFICATION_ALIASES = {

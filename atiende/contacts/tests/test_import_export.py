@@ -19,7 +19,6 @@ from atiende.contacts.models import Contact, ContactPoint, ImportJob, Label
 from atiende.contacts.selectors import ContactFilters
 from atiende.contacts.services import PointInput, create_contact
 from atiende.core.models import AuditEntry
-from atiende.users.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -335,7 +334,7 @@ def test_ten_thousand_rows_import_the_good_ones_and_report_each_bad_one(admin_us
     assert sample.created_by == admin_user
 
 
-# --- upsert -----------------------------------------------------------------------------------------
+# --- upsert ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -578,3 +577,337 @@ def test_preview_shows_what_each_row_would_do_without_writing(admin_user):
     assert "«mala» no es un correo electrónico válido" in preview.rows[2].reason
     assert preview.problems == []
     assert Contact.objects.count() == 1
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def make_contacts(count: int, by, *, label=None, assigned_to=None) -> list[Contact]:
+    contacts = []
+    start = Contact.objects.count()
+    for i in range(start, start + count):
+        contact = create_contact(
+            by=by,
+            first_name=f"Cliente{i}",
+            last_name="Núñez",
+            identification_type="ci",
+            identification_number=str(3_000_000 + i),
+            company="Acme",
+            assigned_to=assigned_to,
+            labels=[label] if label else [],
+            points=[PointInput("mobile", f"0981 {i:06d}"), PointInput("email", f"c{i}@x.com")],
+        )
+        contacts.append(contact)
+    return contacts
+
+
+def read_csv(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+def test_csv_export_has_the_documented_columns_and_honours_the_list_filters(
+    client, supervisor, agent
+):
+    vip = Label.objects.create(name="VIP")
+    chosen = make_contacts(3, supervisor, label=vip, assigned_to=agent)
+    make_contacts(4, supervisor)
+    client.force_login(supervisor)
+    response = client.get(reverse("contacts:export"), {"label": vip.pk, "sort": "name"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'attachment; filename="contactos-' in response["Content-Disposition"]
+    header, *rows = read_csv(response)
+    assert header == [
+        "ID",
+        "Nombres",
+        "Apellidos",
+        "Tipo de identificación",
+        "Número de identificación",
+        "Teléfono",
+        "Correo",
+        "Empresa",
+        "Usuario asignado",
+        "Etiquetas",
+        "Creado",
+        "Última interacción",
+    ]
+    assert [int(r[0]) for r in rows] == [c.pk for c in chosen]
+    first = rows[0]
+    assert first[1:10] == [
+        "Cliente0",
+        "Núñez",
+        "CI",
+        "3000000",
+        "+595 981 000000",
+        "c0@x.com",
+        "Acme",
+        agent.display_name,
+        "VIP",
+    ]
+    assert first[10] == timezone.localtime(chosen[0].created_at).strftime("%Y-%m-%d %H:%M")
+    assert first[11] == ""
+
+
+def test_xlsx_export_is_a_real_workbook_with_the_filtered_rows(client, admin_user, agent):
+    mine = make_contacts(2, admin_user, assigned_to=agent)
+    make_contacts(1, admin_user)
+    client.force_login(admin_user)
+    response = client.get(reverse("contacts:export"), {"assigned_to": agent.pk, "formato": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("ID", "Nombres", "Apellidos")
+    assert sorted(r[0] for r in rows[1:]) == sorted(c.pk for c in mine)
+    assert isinstance(rows[1][10], datetime.datetime)
+
+
+def test_export_never_writes_a_formula(client, admin_user):
+    create_contact(by=admin_user, first_name='=HYPERLINK("http://x","y")', company="@SUM(1)")
+    client.force_login(admin_user)
+    rows = read_csv(client.get(reverse("contacts:export")))
+    assert rows[1][1] == '\'=HYPERLINK("http://x","y")'
+    assert rows[1][7] == "'@SUM(1)"
+    data = b"".join(client.get(reverse("contacts:export"), {"formato": "xlsx"}).streaming_content)
+    cell = load_workbook(io.BytesIO(data)).active["B2"]
+    assert cell.data_type == "s"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_runs_the_same_number_of_queries_for_5_or_50_contacts(admin_user, agent, fmt):
+    label = Label.objects.create(name="Mora")
+
+    def count_queries() -> int:
+        export = exports.export_contacts(user=admin_user, filters=ContactFilters(), fmt=fmt)
+        with CaptureQueriesContext(connection) as queries:
+            b"".join(export.chunks)
+        return len(queries)
+
+    make_contacts(5, admin_user, label=label, assigned_to=agent)
+    few = count_queries()
+    make_contacts(45, admin_user, assigned_to=agent)
+    assert count_queries() == few <= 3
+
+
+def test_an_unknown_format_is_refused_with_a_message(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get(reverse("contacts:export"), {"formato": "pdf", "q": "ana"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("contacts:list") + "?q=ana"
+    assert "Formato desconocido" in response.content.decode()
+
+
+def test_an_export_can_be_imported_back(admin_user, client):
+    make_contacts(3, admin_user)
+    client.force_login(admin_user)
+    data = b"".join(client.get(reverse("contacts:export")).streaming_content)
+    job = imports.start_import(upload=upload(data, "export.csv"), by=admin_user)
+    assert set(job.mapping.values()) >= {
+        "first_name",
+        "last_name",
+        "identification_type",
+        "identification_number",
+        "phone",
+        "email",
+        "company",
+        "owner",
+        "labels",
+        "created_at",
+    }
+    job = imports.configure_import(
+        job=job, mapping=job.mapping, match_by="identification", by=admin_user
+    )
+    job = imports.run_import(job.pk)
+    assert (job.created_count, job.updated_count, job.rejected_count) == (0, 3, 0)
+    assert Contact.objects.count() == 3
+
+
+# --- permissions --------------------------------------------------------------------------------
+
+
+def test_an_agent_gets_403_on_every_import_and_export_screen(client, agent, admin_user):
+    job = imports.start_import(upload=upload(people_csv(2)), by=admin_user)
+    client.force_login(agent)
+    for name, args in [
+        ("contacts:import", []),
+        ("contacts:import_detail", [job.pk]),
+        ("contacts:import_progress", [job.pk]),
+        ("contacts:import_rejected", [job.pk]),
+        ("contacts:export", []),
+    ]:
+        assert client.get(reverse(name, args=args)).status_code == 403, name
+    response = client.post(reverse("contacts:import"), {"file": upload(people_csv(2))})
+    assert response.status_code == 403
+    response = client.post(reverse("contacts:import_detail", args=[job.pk]), {"col-0": "x"})
+    assert response.status_code == 403
+    assert ImportJob.objects.count() == 1 and Contact.objects.count() == 0
+
+
+def test_an_agent_gets_403_from_the_import_and_export_api(client, agent, api_token):
+    headers = api_token(agent)
+    response = client.post(
+        "/api/v1/contacts/imports", {"file": upload(people_csv(2))}, headers=headers
+    )
+    assert response.status_code == 403
+    assert response.json() == {"detail": "No tienes permiso para realizar esta acción."}
+    assert client.get("/api/v1/contacts/export", headers=headers).status_code == 403
+    assert ImportJob.objects.count() == 0
+
+
+# --- the screens, end to end --------------------------------------------------------------------
+
+
+def test_upload_map_run_and_download_the_rejected_rows(
+    client, supervisor, django_capture_on_commit_callbacks
+):
+    client.force_login(supervisor)
+    page = client.get(reverse("contacts:import"))
+    assert page.status_code == 200
+    assert "Todavía no se importó ningún archivo." in page.content.decode()
+
+    data = csv_bytes(
+        [
+            ["Nombre", "Apellido", "Cédula", "Celular", "Email", "Columna rara"],
+            ["Ana", "Rojas", "111", "0991 111111", "ana@x.com", "x"],
+            ["Bea", "Sosa", "222", "no tengo", "bea@x.com", "y"],
+            ["", "", "", "", "", "z"],
+        ],
+        delimiter=";",
+        bom=True,
+    )
+    response = client.post(reverse("contacts:import"), {"file": upload(data, "clientes.csv")})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("contacts:import_detail", args=[job.pk])
+
+    page = client.get(response["Location"]).content.decode()
+    assert "2. Asigna las columnas" in page
+    assert '<option value="identification:ci" selected>' in page
+    assert "no tengo" in page  # a sample value of the column
+    assert "«no tengo» no es un número de teléfono válido" in page  # the preview's problem
+    assert "table-danger" in page
+
+    preview = client.post(
+        reverse("contacts:import_preview", args=[job.pk]),
+        {"col-0": "first_name", "match_by": "identification"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "Para actualizar por identificación" in preview
+
+    form = {f"col-{i}": t for i, t in job.mapping.items()} | {"match_by": "identification"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("contacts:import_detail", args=[job.pk]), form)
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.rejected_count) == ("done", 1, 2)
+
+    page = client.get(reverse("contacts:import_detail", args=[job.pk])).content.decode()
+    assert "Importación terminada" in page
+    assert "Descargar filas rechazadas" in page
+    assert 'hx-trigger="every 1s"' not in page  # no more polling once done
+    progress = client.get(reverse("contacts:import_progress", args=[job.pk])).content.decode()
+    assert "2 de 2 filas procesadas" not in progress and "3 de 3 filas procesadas" in progress
+
+    report = client.get(reverse("contacts:import_rejected", args=[job.pk]))
+    rows = read_csv(report)
+    assert rows[0] == ["Fila", "Motivo", *job.headers]
+    assert [r[0] for r in rows[1:]] == ["3", "4"]
+    assert "«no tengo» no es un número de teléfono válido" in rows[1][1]
+    assert "no tiene nombre" in rows[2][1]
+
+    listing = client.get(reverse("contacts:import")).content.decode()
+    assert "clientes.csv" in listing
+
+
+def test_progress_polls_while_the_job_runs(client, admin_user):
+    job = imports.start_import(upload=upload(people_csv(3)), by=admin_user)
+    ImportJob.objects.filter(pk=job.pk).update(status="running", processed_rows=1)
+    client.force_login(admin_user)
+    page = client.get(reverse("contacts:import_progress", args=[job.pk])).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    assert "1 de 3 filas procesadas" in page and "33 %" in page
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (None, "Elige un archivo CSV o XLSX."),
+        (("notas.txt", b"hola"), "Solo se pueden importar archivos CSV o XLSX."),
+        (("vacio.csv", b""), "El archivo está vacío."),
+    ],
+)
+def test_upload_errors_are_shown_on_the_form(client, admin_user, data, message):
+    client.force_login(admin_user)
+    payload = {"file": SimpleUploadedFile(*data)} if data else {}
+    response = client.post(reverse("contacts:import"), payload)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert ImportJob.objects.count() == 0
+
+
+def test_a_bad_mapping_is_shown_and_the_job_keeps_waiting(client, admin_user):
+    job = imports.start_import(upload=upload(people_csv(3)), by=admin_user)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("contacts:import_detail", args=[job.pk]), {"col-1": "notes", "match_by": "email"}
+    )
+    assert response.status_code == 400
+    assert "Asigna al menos una columna de nombre" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == "mapping"
+
+
+def test_a_failed_import_can_be_resumed_from_the_screen(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    job = imports.start_import(upload=upload(people_csv(6)), by=admin_user)
+    imports.configure_import(job=job, mapping=job.mapping, match_by="email", by=admin_user)
+    ImportJob.objects.filter(pk=job.pk).update(status="failed", error="La importación se cortó")
+    client.force_login(admin_user)
+    page = client.get(reverse("contacts:import_detail", args=[job.pk])).content.decode()
+    assert "Reanudar" in page and "La importación se cortó" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("contacts:import_resume", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.status, job.created_count) == ("done", 6)
+
+
+# --- API ------------------------------------------------------------------------------------------
+
+
+def test_api_upload_start_poll_and_export(
+    client, admin_user, api_token, django_capture_on_commit_callbacks
+):
+    headers = api_token(admin_user)
+    data = csv_bytes([HUBSPOT_HEADERS, ["1", "Ana", "Rojas", "ana@x.com", "", "", "", "", "", ""]])
+    response = client.post(
+        "/api/v1/contacts/imports", {"file": upload(data, "hubspot.csv")}, headers=headers
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "mapping" and body["mapping"]["1"] == "first_name"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/api/v1/contacts/imports/{body['id']}/start",
+            {"match_by": "email"},
+            content_type="application/json",
+            headers=headers,
+        )
+    assert response.status_code == 200, response.content
+    status = client.get(f"/api/v1/contacts/imports/{body['id']}", headers=headers).json()
+    assert (status["status"], status["created_count"], status["progress"]) == ("done", 1, 100)
+    assert client.get("/api/v1/contacts/imports", headers=headers).json()[0]["id"] == body["id"]
+
+    response = client.get("/api/v1/contacts/export", {"q": "rojas"}, headers=headers)
+    assert response.status_code == 200
+    rows = read_csv(response)
+    assert len(rows) == 2 and rows[1][1] == "Ana"
+
+
+def test_api_bad_upload_is_422_in_spanish(client, admin_user, api_token):
+    response = client.post("/api/v1/contacts/imports", {}, headers=api_token(admin_user))
+    assert response.status_code == 422
+    assert response.json() == {"detail": {"file": ["Elige un archivo CSV o XLSX."]}}
+    response = client.get("/api/v1/contacts/imports/999", headers=api_token(admin_user))
+    assert response.status_code == 404
