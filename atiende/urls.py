@@ -15,5 +15,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("atiende.users.urls")),
     path("", include("atiende.contacts.urls")),
+    path("", include("atiende.activities.urls")),
     path("", include("atiende.core.urls")),
 ]

@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from atiende.activities import timeline
@@ -95,5 +95,52 @@ def open_tasks_for(*, user: User) -> QuerySet[Task]:
     return (
         Task.objects.filter(assignee=user, done_at__isnull=True)
         .select_related("contact")
-        .order_by("due_at", "id")
+        .order_by(F("due_at").asc(nulls_last=True), "id")
     )
+
+
+def open_tasks_count(*, user: User) -> int:
+    """The badge beside "Mis tareas": one indexed count."""
+    return Task.objects.filter(assignee=user, done_at__isnull=True).count()
+
+
+def contact_activity_stats(*, contact: Contact) -> dict[str, dict[str, int]]:
+    """Counts for the profile dashboard: calls by direction and outcome, interactions by kind."""
+    directions = dict(Call.Direction.choices)
+    outcomes = dict(Call.Outcome.choices)
+    by_direction: dict[str, int] = {}
+    by_outcome: dict[str, int] = {}
+    rows = (
+        Call.objects.filter(contact=contact)
+        .values("direction", "outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        direction = str(directions.get(row["direction"], row["direction"]))
+        outcome = str(outcomes.get(row["outcome"], row["outcome"]))
+        by_direction[direction] = by_direction.get(direction, 0) + row["n"]
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + row["n"]
+    totals = Task.objects.filter(contact=contact).aggregate(
+        tasks=Count("id"), open_tasks=Count("id", filter=Q(done_at__isnull=True))
+    )
+    totals["notes"] = Note.objects.filter(contact=contact).count()
+    calls = sum(by_direction.values())
+    labels = timeline.kinds()
+    by_kind = {
+        str(labels.get("note", "note")): totals["notes"],
+        str(labels.get("task", "task")): totals["tasks"],
+        str(labels.get("call", "call")): calls,
+    }
+    return {
+        "calls_by_direction": by_direction,
+        "calls_by_outcome": by_outcome,
+        "interactions_by_kind": {k: v for k, v in by_kind.items() if v},
+        "totals": {
+            "notes": totals["notes"],
+            "tasks": totals["tasks"],
+            "open_tasks": totals["open_tasks"],
+            "calls": calls,
+            "answered": sum(row["n"] for row in rows if row["outcome"] == Call.Outcome.ANSWERED),
+        },
+    }

@@ -11,7 +11,7 @@ from django.http import QueryDict
 
 from atiende.contacts.models import Contact, ContactPoint, ContactRelation
 from atiende.core.dates import day_start
-from atiende.core.models import AuditEntry
+from atiende.core.models import Attachment, AuditEntry
 from atiende.core.normalize import fold, identification_key, phone_key
 from atiende.users.models import User
 
@@ -213,3 +213,34 @@ def contact_history(*, contact: Contact) -> QuerySet[AuditEntry]:
 
 def assignable_users() -> QuerySet[User]:
     return User.objects.filter(is_active=True).order_by("display_name", "username")
+
+
+def attachments_for_contact(*, contact: Contact) -> QuerySet[Attachment]:
+    """Every file of the client (uploaded on the profile or from its cases and conversations)."""
+    return (
+        Attachment.objects.filter(contact=contact)
+        .select_related("uploaded_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+# Reverse relations counted on the merge screen, in the order they are shown.
+SUMMARY_RELATIONS = {
+    "points": "points",
+    "accounts": "accounts",
+    "notes": "notes_set",
+    "tasks": "tasks",
+    "calls": "calls",
+    "attachments": "attachments",
+}
+
+
+def contact_summary(*, contact: Contact) -> dict[str, int]:
+    """How many points, accounts, notes, tasks, calls, attachments and relations a contact has."""
+    counts = {
+        name: getattr(contact, relation).count() for name, relation in SUMMARY_RELATIONS.items()
+    }
+    counts["relations"] = ContactRelation.objects.filter(
+        Q(from_contact=contact) | Q(to_contact=contact)
+    ).count()
+    return counts

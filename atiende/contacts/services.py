@@ -761,3 +761,25 @@ def merge_contacts(*, survivor: Contact, duplicate: Contact, move: set[str], by:
     duplicate.delete()
     _refresh_primaries(survivor)
     return survivor
+
+
+@transaction.atomic
+def edit_contact(
+    *,
+    contact: Contact,
+    by: User,
+    labels: Iterable[Label] | None = None,
+    groups: Iterable[ContactGroup] | None = None,
+    **fields: Any,
+) -> Contact:
+    """The profile's edit form: basic data, custom fields, labels and groups, all or nothing."""
+    contact = update_contact(contact=contact, by=by, **fields)
+    if labels is not None and {x.pk for x in labels} != set(
+        contact.labels.values_list("pk", flat=True)
+    ):
+        set_labels(contact=contact, labels=labels, by=by)
+    if groups is not None and {x.pk for x in groups} != set(
+        contact.groups.values_list("pk", flat=True)
+    ):
+        set_groups(contact=contact, groups=groups, by=by)
+    return contact

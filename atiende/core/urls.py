@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from atiende.core import views
 
@@ -8,7 +9,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("buscar/", views.search, name="search"),
     path("inbox/", views.section, {"name": "inbox"}, name="inbox"),
-    path("contactos/", views.section, {"name": "contacts"}, name="contacts"),
+    # Served by contacts.urls (included first); the name stays for old links to the section.
+    path("contactos/", RedirectView.as_view(pattern_name="contacts:list"), name="contacts"),
     path("tickets/", views.section, {"name": "tickets"}, name="tickets"),
     path("cobranza/", views.section, {"name": "collections"}, name="collections"),
     path("reportes/", views.section, {"name": "reports"}, name="reports"),

@@ -32,14 +32,6 @@ SECTIONS = {
             "con las bandejas Pendiente, En curso y Atendidos."
         ),
     },
-    "contacts": {
-        "title": _("Contactos"),
-        "icon": "person-vcard",
-        "lead": _(
-            "La ficha 360° de cada cliente: datos de contacto, cuentas, casos, "
-            "conversaciones e historial."
-        ),
-    },
     "tickets": {
         "title": _("Tickets"),
         "icon": "ticket-detailed",
@@ -67,14 +59,34 @@ def section(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "core/section.html", {"section": name, "page": SECTIONS[name]})
 
 
+SEARCH_LIMIT = 50
+
+
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    """The global search box. Today it finds people of the team; contacts join it next."""
+    """The global search box: contacts by name, phone in any format, e-mail or identification,
+    and people of the team for those who may see them."""
+    from atiende.contacts.selectors import search_contacts
+
     q = request.GET.get("q", "").strip()[:100]
-    people = []
+    people, contacts, contacts_count = [], [], 0
+    if q and request.user.has_perm("contacts.view_contact"):
+        found = search_contacts(user=request.user, query=q).prefetch_related("labels")
+        contacts = list(found[: SEARCH_LIMIT + 1])
+        contacts_count = len(contacts)
+        contacts = contacts[:SEARCH_LIMIT]
     if q and request.user.has_perm("users.view_users"):
         people = user_selectors.users_list(viewer=request.user, q=q)[:20]
-    return render(request, "core/search.html", {"q": q, "people": people})
+    return render(
+        request,
+        "core/search.html",
+        {
+            "q": q,
+            "people": people,
+            "contacts": contacts,
+            "more_contacts": contacts_count > SEARCH_LIMIT,
+        },
+    )
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
