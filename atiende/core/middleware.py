@@ -59,7 +59,12 @@ class UserPreferencesMiddleware:
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # Back to the defaults: no person's language or zone leaks past their request.
+            translation.deactivate()
+            timezone.deactivate()
         response.headers.setdefault("Content-Language", language)
         return response
 
