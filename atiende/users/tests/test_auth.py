@@ -277,3 +277,19 @@ def test_session_and_csrf_cookie_flags(client, agent):
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
     assert int(cookie["max-age"]) == settings.SESSION_COOKIE_AGE
+
+
+# --- a person's language stays within their request -----------------------------------------------
+
+
+def test_english_user_request_does_not_leave_english_active(client, agent):
+    from django.utils import translation
+
+    agent.language = "en"
+    agent.save(update_fields=["language"])
+    client.force_login(agent)
+    response = client.get(reverse("users:profile"))
+    assert response["Content-Language"] == "en"
+    # Code that runs after the request in the same thread (jobs, events) is back to Spanish.
+    assert translation.get_language() == settings.LANGUAGE_CODE
+    assert str(AgentStatus.PAUSED.label) == "En pausa"
