@@ -1244,7 +1244,7 @@ def preview_import(
         return Preview(columns=[], rows=[], problems=exc.messages)
     labels = dict(target_choices())
     columns = [
-        (int(index), job.headers[int(index)], labels[target])
+        (int(index), job.headers[int(index)], labels[target].split(" (")[0])
         for index, target in sorted(cleaned.items(), key=lambda item: int(item[0]))
     ]
     problems = mapping_problems(job.headers, cleaned, match_by)

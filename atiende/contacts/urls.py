@@ -55,4 +55,16 @@ urlpatterns = [
 ]
 
 # Import and export.
-urlpatterns += []
+urlpatterns += [
+    path("contactos/importar/", views.import_list, name="import"),
+    path("contactos/importar/<int:pk>/", views.import_detail, name="import_detail"),
+    path("contactos/importar/<int:pk>/vista-previa/", views.import_preview, name="import_preview"),
+    path("contactos/importar/<int:pk>/progreso/", views.import_progress, name="import_progress"),
+    path("contactos/importar/<int:pk>/reanudar/", views.import_resume, name="import_resume"),
+    path(
+        "contactos/importar/<int:pk>/rechazadas.csv",
+        views.import_rejected,
+        name="import_rejected",
+    ),
+    path("contactos/exportar/", views.contact_export, name="export"),
+]

@@ -952,3 +952,134 @@ def contact_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- import / export ------------------------------------------------------------------
+
+from django.http import StreamingHttpResponse  # noqa: E402
+
+from atiende.contacts import exports, imports  # noqa: E402
+from atiende.contacts.models import ImportJob  # noqa: E402
+
+
+def _import_job(request: HttpRequest, pk: int) -> ImportJob:
+    try:
+        return imports.import_job_for(user=request.user, job_id=pk)
+    except ImportJob.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _posted_mapping(request: HttpRequest, job: ImportJob) -> tuple[dict[str, str], str]:
+    mapping = {str(i): request.POST.get(f"col-{i}", "") for i in range(len(job.headers))}
+    return mapping, request.POST.get("match_by", "")
+
+
+def _mapping_context(request: HttpRequest, job: ImportJob, mapping, match_by, errors) -> dict:
+    samples = imports.column_samples(job)
+    return {
+        "section": "contacts",
+        "job": job,
+        "columns": [
+            (index, header, samples[index], mapping.get(str(index), ""))
+            for index, header in enumerate(job.headers)
+        ],
+        "choices": imports.target_choices(),
+        "match_by": match_by,
+        "match_choices": ImportJob.MatchBy.choices,
+        "preview": imports.preview_import(job, mapping=mapping, match_by=match_by),
+        "errors": errors,
+    }
+
+
+@login_required
+def import_list(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV or XLSX file (→ mapping screen) and see the past imports."""
+    require(request.user, "contacts.import_contacts")
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            job = imports.start_import(upload=request.FILES.get("file"), by=request.user)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            return redirect("contacts:import_detail", job.pk)
+    context = {
+        "section": "contacts",
+        "jobs": imports.recent_imports(user=request.user),
+        "errors": errors,
+        "max_mb": imports.max_upload_mb(),
+        "max_rows": imports.max_import_rows(),
+    }
+    return render(request, "contacts/import_list.html", context, status=400 if errors else 200)
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The mapping screen while the job waits for it; then its progress and its result."""
+    job = _import_job(request, pk)
+    if job.status != ImportJob.Status.MAPPING:
+        return render(request, "contacts/import_detail.html", {"section": "contacts", "job": job})
+    if request.method == "POST":
+        mapping, match_by = _posted_mapping(request, job)
+        try:
+            imports.configure_import(job=job, mapping=mapping, match_by=match_by, by=request.user)
+        except ValidationError as exc:
+            context = _mapping_context(request, job, mapping, match_by, exc.messages)
+            return render(request, "contacts/import_mapping.html", context, status=400)
+        return redirect("contacts:import_detail", job.pk)
+    match_by = imports.default_match_by(job.mapping)
+    context = _mapping_context(request, job, job.mapping, match_by, [])
+    return render(request, "contacts/import_mapping.html", context)
+
+
+@login_required
+@require_POST
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The preview table again for the mapping being chosen (htmx, on every change)."""
+    job = _import_job(request, pk)
+    if job.status != ImportJob.Status.MAPPING:
+        return HttpResponse(status=204)
+    mapping, match_by = _posted_mapping(request, job)
+    preview = imports.preview_import(job, mapping=mapping, match_by=match_by)
+    return render(request, "contacts/import_preview.html", {"job": job, "preview": preview})
+
+
+@login_required
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress card, polled by htmx until the job is done or failed."""
+    job = _import_job(request, pk)
+    return render(request, "contacts/import_progress.html", {"job": job})
+
+
+@login_required
+@require_POST
+def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _import_job(request, pk)
+    try:
+        imports.resume_import(job=job, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("contacts:import_detail", job.pk)
+
+
+@login_required
+def import_rejected(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The rejected rows with their row number and reason, as CSV."""
+    job = _import_job(request, pk)
+    response = StreamingHttpResponse(
+        imports.rejected_rows_csv(job=job, by=request.user), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="rechazadas-importacion-{job.pk}.csv"'
+    return response
+
+
+@login_required
+def contact_export(request: HttpRequest) -> HttpResponse:
+    """The contact list with the list's filters (same query string) as CSV or XLSX."""
+    filters = selectors.filters_from_query(request.GET)
+    try:
+        return exports.export_response(
+            user=request.user, filters=filters, fmt=request.GET.get("formato", "csv")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        query = request.GET.copy()
+        query.pop("formato", None)
+        return redirect(f"{reverse('contacts:list')}?{query.urlencode()}")
