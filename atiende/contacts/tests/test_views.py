@@ -1,4 +1,4 @@
-"""The contact screens: list, profile tabs, assignment rule, attachments, merge and global search."""
+"""Contact screens: list, profile tabs, assignment rule, attachments, merge, global search."""
 
 import datetime
 
@@ -88,7 +88,9 @@ def test_list_filters_by_query_assignee_label_group_and_dates(client, agent, sup
         ana.full_name,
         beto.full_name,
     }
-    assert names_in(client.get(url, {"interaction_to": old, "interaction_from": "2000-01-01"})) == []
+    assert (
+        names_in(client.get(url, {"interaction_to": old, "interaction_from": "2000-01-01"})) == []
+    )
     recent = (timezone.localdate() - datetime.timedelta(days=31)).isoformat()
     assert names_in(client.get(url, {"interaction_from": recent})) == [carla.full_name]
     # Bad values are ignored, not a server error.
@@ -189,7 +191,9 @@ def test_bulk_actions_assign_label_and_group(client, admin_user, agent):
     client.force_login(admin_user)
     url = reverse("contacts:bulk")
     ids = [one.pk, two.pk]
-    response = client.post(url, {"action": "assign", "ids": ids, "assignee": agent.pk, "query": "q=x"})
+    response = client.post(
+        url, {"action": "assign", "ids": ids, "assignee": agent.pk, "query": "q=x"}
+    )
     assert response["Location"] == reverse("contacts:list") + "?q=x"
     assert set(Contact.objects.filter(assigned_to=agent).values_list("pk", flat=True)) == set(ids)
     client.post(url, {"action": "label", "ids": ids, "label": label.pk})
@@ -388,9 +392,10 @@ def test_notes_add_edit_delete_and_show_on_the_timeline(client, agent):
     )
     assert "Nota agregada." in response.content.decode()
     note = Note.objects.get()
-    assert "Pidió cotización" in client.get(
-        reverse("contacts:activity", args=[contact.pk]), **HX
-    ).content.decode()
+    assert (
+        "Pidió cotización"
+        in client.get(reverse("contacts:activity", args=[contact.pk]), **HX).content.decode()
+    )
     client.post(reverse("contacts:note_edit", args=[contact.pk, note.pk]), {"edit-body": "Editada"})
     note.refresh_from_db()
     assert note.body == "Editada"
@@ -660,9 +665,7 @@ def test_upload_and_download_an_attachment(client, agent):
     assert "Archivo subido." in response.content.decode()
     attachment = Attachment.objects.get()
     assert attachment.contact == contact and attachment.mime_type == "application/pdf"
-    download = client.get(
-        reverse("contacts:attachment_download", args=[contact.pk, attachment.pk])
-    )
+    download = client.get(reverse("contacts:attachment_download", args=[contact.pk, attachment.pk]))
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment;")
     assert download["Content-Type"] == "application/pdf"
@@ -697,9 +700,7 @@ def test_upload_of_wrong_type_is_refused_in_spanish(client, agent):
 
 def test_download_is_permission_checked(client, agent):
     contact = make_contact(first_name="Ana")
-    attachment = services.add_attachment(
-        contact=contact, upload=upload("a.pdf", PDF), by=agent
-    )
+    attachment = services.add_attachment(contact=contact, upload=upload("a.pdf", PDF), by=agent)
     url = reverse("contacts:attachment_download", args=[contact.pk, attachment.pk])
     response = client.get(url)
     assert response.status_code == 302 and "/cuenta/ingresar/" in response["Location"]

@@ -22,7 +22,7 @@
     const label = form.querySelector("[data-bulk-count]");
     if (label) {
       label.textContent = chosen
-        ? label.dataset.some.replace("%(n)s", String(chosen))
+        ? label.dataset.some.replace("__N__", String(chosen))
         : label.dataset.none;
     }
     form.classList.toggle("has-selection", chosen > 0);
@@ -79,7 +79,7 @@
     }
     canvases.forEach((canvas) => {
       const spec = data[canvas.dataset.chart];
-      if (!spec || !spec.values.length) return;
+      if (!spec || !spec.values.length || window.Chart.getChart(canvas)) return;
       const round = spec.type === "doughnut";
       charts.push(new window.Chart(canvas, {
         type: spec.type,
