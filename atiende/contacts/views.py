@@ -734,6 +734,9 @@ def related_search(request: HttpRequest, pk: int) -> HttpResponse:
         results = list(
             selectors.search_contacts(user=request.user, query=q).exclude(pk=contact.pk)[:8]
         )
+    if not _partial(request):  # without JavaScript: the tab with the results in place
+        context = {**_related_context(request, contact), "q": q, "results": results}
+        return _render_tab(request, contact, "related", context)
     return render(
         request,
         "contacts/_related_results.html",

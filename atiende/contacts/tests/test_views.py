@@ -846,3 +846,26 @@ def test_point_kinds_are_all_offered():
     from atiende.contacts.forms import PointForm
 
     assert {v for v, _l in PointForm().fields["kind"].choices} == set(ContactPoint.Kind.values)
+
+
+def test_related_search_without_javascript_shows_the_tab_with_results(client, agent):
+    ana = make_contact(first_name="Ana", last_name="Núñez")
+    make_contact(first_name="Luis", last_name="Benítez")
+    client.force_login(agent)
+    response = client.get(reverse("contacts:related_search", args=[ana.pk]), {"q": "benitez"})
+    html = response.content.decode()
+    assert "<html" in html and "Luis Benítez" in html and "Relacionar" in html
+
+
+def test_supervisor_deletes_a_contact_and_an_agent_may_not(client, agent, supervisor):
+    contact = make_contact(first_name="Ana")
+    client.force_login(agent)
+    assert (
+        "Eliminar contacto"
+        not in client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
+    )
+    assert client.post(reverse("contacts:delete", args=[contact.pk])).status_code == 403
+    client.force_login(supervisor)
+    response = client.post(reverse("contacts:delete", args=[contact.pk]))
+    assert response["Location"] == reverse("contacts:list")
+    assert not Contact.objects.exists()
