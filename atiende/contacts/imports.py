@@ -28,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -1186,13 +1186,16 @@ def run_import(job_id: int, *, batch_size: int | None = None) -> ImportJob:
             return job
         job.status, job.error = ImportJob.Status.RUNNING, ""
         job.save(update_fields=["status", "error"])
-    reader = _Reader(headers=job.headers, mapping=job.mapping)
-    rows = itertools.islice(_job_rows(job), job.processed_rows, None)
-    try:
-        for batch in _batches(rows, size):
-            _run_batch(job, reader, batch, job.processed_rows)
-    except ImportSuperseded:
-        return ImportJob.objects.get(pk=job.pk)
+    # The rejection reasons are stored as text: in the language of the person who imports.
+    language = getattr(job.created_by, "language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        reader = _Reader(headers=job.headers, mapping=job.mapping)
+        rows = itertools.islice(_job_rows(job), job.processed_rows, None)
+        try:
+            for batch in _batches(rows, size):
+                _run_batch(job, reader, batch, job.processed_rows)
+        except ImportSuperseded:
+            return ImportJob.objects.get(pk=job.pk)
     ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
         status=ImportJob.Status.DONE, finished_at=timezone.now(), total_rows=job.processed_rows
     )

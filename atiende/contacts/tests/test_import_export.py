@@ -402,6 +402,16 @@ def test_matching_by_email_refuses_an_identification_of_another_contact(admin_us
     assert Contact.objects.count() == 1
 
 
+def test_rejection_reasons_are_in_the_importers_language(admin_user):
+    admin_user.language = "en"
+    admin_user.save(update_fields=["language"])
+    data = csv_bytes([["First Name", "Phone Number"], ["Ann", "12-34"], ["", ""], ["Bo", ""]])
+    job = import_file(data, admin_user)
+    assert [e["reason"] for e in job.rejected_rows] == [
+        "Phone Number: “12-34” is not a valid phone number.",
+    ]
+
+
 # --- resumability -------------------------------------------------------------------------------
 
 
