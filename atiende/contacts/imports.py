@@ -923,16 +923,18 @@ def _plan(reader: _Reader, rows: list[ParsedRow], match_by: str, by: User | None
                 before=audit.snapshot(contact, AUDITED_FIELDS),
             )
         for contact_id, kind, key, primary in ContactPoint.objects.filter(
-            contact_id__in=existing_ids
+            contact_id__in=loaded
         ).values_list("contact_id", "kind", "search_value", "is_primary"):
             target = loaded[contact_id]
             target.point_keys.add((kind, key))
             if primary:
                 target.primary_kinds.add(kind)
     for identification, pk in ident_owner.items():
-        by_identification[identification] = loaded[pk]
+        if pk in loaded:
+            by_identification[identification] = loaded[pk]
     for key, pk in key_owner.items():
-        by_key[key] = loaded[pk]
+        if pk in loaded:
+            by_key[key] = loaded[pk]
 
     targets: list[_Target] = []
     outcomes: list[Outcome] = []

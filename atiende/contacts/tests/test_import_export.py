@@ -921,3 +921,18 @@ def test_api_bad_upload_is_422_in_spanish(client, admin_user, api_token):
     assert response.json() == {"detail": {"file": ["Elige un archivo CSV o XLSX."]}}
     response = client.get("/api/v1/contacts/imports/999", headers=api_token(admin_user))
     assert response.status_code == 404
+
+
+def test_api_upload_with_start_imports_at_once(
+    client, supervisor, api_token, django_capture_on_commit_callbacks
+):
+    data = csv_bytes([["Nombres", "Celular"], ["Ana", "0991 111111"], ["Bea", "0991 222222"]])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/contacts/imports",
+            {"file": upload(data), "start": "true", "match_by": "phone"},
+            headers=api_token(supervisor),
+        )
+    assert response.status_code == 201, response.content
+    job = ImportJob.objects.get(pk=response.json()["id"])
+    assert (job.status, job.match_by, job.created_count) == ("done", "phone", 2)
