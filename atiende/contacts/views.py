@@ -912,7 +912,7 @@ def contact_merge(request: HttpRequest, pk: int) -> HttpResponse:
     other_id = request.POST.get("con") or request.GET.get("con")
     context = {"contact": contact, "section": "contacts"}
     if not other_id:
-        q = request.GET.get("q", "").strip()[:100]
+        q = request.GET.get("buscar", "").strip()[:100]  # not "q": that is the top-bar search
         results = []
         if q:
             results = list(

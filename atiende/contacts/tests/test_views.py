@@ -745,7 +745,7 @@ def test_merge_picker_lists_search_matches(client, supervisor):
     ana = make_contact(first_name="Ana", last_name="Núñez", phone="0991 651351")
     make_contact(first_name="Ana", last_name="Núñez Benítez", email="ana@example.com")
     client.force_login(supervisor)
-    response = client.get(reverse("contacts:merge", args=[ana.pk]), {"q": "nunez"})
+    response = client.get(reverse("contacts:merge", args=[ana.pk]), {"buscar": "nunez"})
     assert [c.full_name for c in response.context["results"]] == ["Ana Núñez Benítez"]
 
 
