@@ -20,6 +20,14 @@ def _compiled_catalogues():
     translation_file_changed(sender=None, file_path=Path("django.mo"))  # drop cached catalogues
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = [
+        "atiende.core.tests.hashers.OneIterationPBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
+
 @pytest.fixture
 def agent(db):
     from atiende.users.tests.factories import UserFactory

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from atiende.core.permissions import require
@@ -138,7 +138,7 @@ def create_user(request: HttpRequest, payload: UserIn):
         role=payload.role,
         teams=_existing(Team, payload.team_ids, "team_ids"),
     )
-    return 201, user
+    return Status(201, user)
 
 
 @router.get("/users/{user_id}", response=UserOut)
@@ -190,7 +190,7 @@ def create_team(request: HttpRequest, payload: TeamIn):
         if payload.member_ids is None
         else _existing(User, payload.member_ids, "member_ids"),
     )
-    return 201, team
+    return Status(201, team)
 
 
 @router.put("/teams/{team_id}", response=TeamOut)
@@ -216,7 +216,7 @@ def list_tokens(request: HttpRequest):
 @router.post("/tokens", response={201: TokenCreated})
 def create_token(request: HttpRequest, payload: TokenIn):
     token, plain = services.issue_api_token(user=request.user, name=payload.name, by=request.user)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": plain}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": plain})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut)
