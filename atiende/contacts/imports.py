@@ -1183,7 +1183,11 @@ def run_import(job_id: int, *, batch_size: int | None = None) -> ImportJob:
     """Import the job's rows after its checkpoint, batch by batch; safe to run again."""
     size = batch_size or BATCH_SIZE
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("created_by").get(pk=job_id)
+        job = (
+            ImportJob.objects.select_for_update(of=("self",))
+            .select_related("created_by")
+            .get(pk=job_id)
+        )
         if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
             return job
         job.status, job.error = ImportJob.Status.RUNNING, ""

@@ -6,10 +6,17 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import QueryDict
 
-from atiende.contacts.models import Contact, ContactPoint, ContactRelation
+from atiende.contacts.models import (
+    Contact,
+    ContactGroup,
+    ContactPoint,
+    ContactRelation,
+    CustomField,
+    Label,
+)
 from atiende.core.dates import day_start
 from atiende.core.models import Attachment, AuditEntry
 from atiende.core.normalize import fold, identification_key, phone_key
@@ -21,8 +28,9 @@ SORTS = {
     "-created": ("-created_at", "-id"),
     "name": ("search_name", "id"),
     "-name": ("-search_name", "-id"),
-    "last_interaction": ("last_interaction_at", "id"),
-    "-last_interaction": ("-last_interaction_at", "-id"),
+    # Contacts never interacted with go last either way, on SQLite and PostgreSQL alike.
+    "last_interaction": (F("last_interaction_at").asc(nulls_last=True), "id"),
+    "-last_interaction": (F("last_interaction_at").desc(nulls_last=True), "-id"),
 }
 
 
@@ -64,7 +72,7 @@ def search_contacts(*, user: User, query: str) -> QuerySet[Contact]:
         _visible(user)
         .filter(condition)
         .select_related("assigned_to")
-        .order_by("-last_interaction_at", "-id")
+        .order_by(*SORTS["-last_interaction"])
     )
 
 
@@ -244,3 +252,26 @@ def contact_summary(*, contact: Contact) -> dict[str, int]:
         Q(from_contact=contact) | Q(to_contact=contact)
     ).count()
     return counts
+
+
+# --- what an admin defines: labels, groups, custom fields ----------------------------------
+
+
+def labels_with_counts() -> QuerySet[Label]:
+    """Every label with `contacts`, how many contacts carry it: one query."""
+    return Label.objects.annotate(contacts=Count("contact")).order_by("name", "id")
+
+
+def groups_with_counts() -> QuerySet[ContactGroup]:
+    """Every group with `contacts`, how many contacts are in it: one query."""
+    return ContactGroup.objects.annotate(contacts=Count("contact")).order_by("name", "id")
+
+
+def custom_fields() -> QuerySet[CustomField]:
+    """The custom fields in the order the contact form shows them."""
+    return CustomField.objects.order_by("position", "label", "id")
+
+
+def custom_field_usage(*, field: CustomField) -> int:
+    """How many contacts hold a value for the field."""
+    return Contact.objects.filter(custom__has_key=field.key).count()

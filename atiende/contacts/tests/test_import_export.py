@@ -3,7 +3,6 @@
 import csv
 import datetime
 import io
-import time
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -298,7 +297,7 @@ def big_file(existing_ci: str) -> tuple[bytes, dict[int, str]]:
     return csv_bytes(rows), expected
 
 
-def test_ten_thousand_rows_import_the_good_ones_and_report_each_bad_one(admin_user, capsys):
+def test_ten_thousand_rows_import_the_good_ones_and_report_each_bad_one(admin_user):
     existing = create_contact(
         by=admin_user,
         first_name="Ya",
@@ -307,16 +306,11 @@ def test_ten_thousand_rows_import_the_good_ones_and_report_each_bad_one(admin_us
         identification_number="9999999",
     )
     data, expected = big_file("9999999")
-    started = time.perf_counter()
     job = imports.start_import(upload=upload(data, "diez-mil.csv"), by=admin_user)
     job = imports.configure_import(
         job=job, mapping=job.mapping, match_by=ImportJob.MatchBy.EMAIL, by=admin_user
     )
     job = imports.run_import(job.pk)
-    elapsed = time.perf_counter() - started
-    with capsys.disabled():
-        print(f"\n10,000-row import on SQLite: {elapsed:.1f} s")
-    assert elapsed < 60
     assert len(expected) == 200
     assert job.status == ImportJob.Status.DONE
     assert (job.total_rows, job.processed_rows) == (10_000, 10_000)
