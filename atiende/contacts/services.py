@@ -1,6 +1,7 @@
 """Every write about contacts: the contact, its points, accounts, relations, files, and merges."""
 
 import datetime
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -8,11 +9,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Func, JSONField, Max, Q
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from atiende.contacts.models import (
     Account,
@@ -84,6 +86,47 @@ def clean_point_value(kind: str, value: str) -> tuple[str, str]:
     return text, fold(text)[:300]
 
 
+MAX_CUSTOM_TEXT = 300
+
+
+def _custom_value(field: CustomField, raw: Any) -> str:
+    """One custom value as stored (text), checked against its field's kind; "" when empty."""
+    if isinstance(raw, dict | list):
+        raise ValidationError({"custom": _("%(field)s: valor no válido.") % {"field": field.label}})
+    value = "" if raw is None else str(raw).strip()
+    if value == "":
+        return ""
+    if field.kind == CustomField.Kind.NUMBER:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            raise ValidationError(
+                {"custom": _("%(field)s debe ser un número.") % {"field": field.label}}
+            )
+    elif field.kind == CustomField.Kind.DATE:
+        try:
+            value = datetime.date.fromisoformat(value).isoformat()
+        except ValueError as exc:
+            raise ValidationError(
+                {"custom": _("%(field)s debe ser una fecha (AAAA-MM-DD).") % {"field": field.label}}
+            ) from exc
+    elif field.kind == CustomField.Kind.CHOICE:
+        if value not in field.choices:
+            raise ValidationError(
+                {"custom": _("%(field)s: opción no válida.") % {"field": field.label}}
+            )
+    elif len(value) > MAX_CUSTOM_TEXT:
+        raise ValidationError(
+            {
+                "custom": _("%(field)s: máximo %(limit)s caracteres.")
+                % {"field": field.label, "limit": MAX_CUSTOM_TEXT}
+            }
+        )
+    return value
+
+
 def _clean_custom(values: dict[str, Any]) -> dict[str, Any]:
     """Keep only the admin-defined fields, each checked against its kind."""
     fields = {field.key: field for field in CustomField.objects.all()}
@@ -94,31 +137,9 @@ def _clean_custom(values: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError(
                 {"custom": _("Campo personalizado desconocido: %(key)s") % {"key": key}}
             )
-        value = "" if raw is None else str(raw).strip()
-        if value == "":
-            continue
-        if field.kind == CustomField.Kind.NUMBER:
-            try:
-                Decimal(value)
-            except InvalidOperation as exc:
-                raise ValidationError(
-                    {"custom": _("%(field)s debe ser un número.") % {"field": field.label}}
-                ) from exc
-        elif field.kind == CustomField.Kind.DATE:
-            try:
-                datetime.date.fromisoformat(value)
-            except ValueError as exc:
-                raise ValidationError(
-                    {
-                        "custom": _("%(field)s debe ser una fecha (AAAA-MM-DD).")
-                        % {"field": field.label}
-                    }
-                ) from exc
-        elif field.kind == CustomField.Kind.CHOICE and value not in field.choices:
-            raise ValidationError(
-                {"custom": _("%(field)s: opción no válida.") % {"field": field.label}}
-            )
-        cleaned[key] = value
+        value = _custom_value(field, raw)
+        if value != "":
+            cleaned[key] = value
     return cleaned
 
 
@@ -391,63 +412,312 @@ def delete_point(*, point: ContactPoint, by: User) -> None:
 
 
 # --- labels, groups, custom fields ---------------------------------------------------------
+#
+# Only an admin defines them (`contacts.manage_fields`). Deleting a label or a group takes it off
+# every contact (the many-to-many rows go with it); deleting a custom field also removes its key
+# from every contact's `custom` in one UPDATE, so no hidden values linger in the API or exports.
+# Each of these writes is one entry in the audit history of the label, group or field itself,
+# with the number of contacts it touched, rather than one entry per contact.
+
+HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+DEFAULT_LABEL_COLOR = "#6c757d"
+CUSTOM_KEY = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
+MAX_CHOICES = 100
+MAX_CHOICE_LENGTH = 100
+LABEL_AUDIT = ["name", "color"]
+GROUP_AUDIT = ["name", "description"]
+FIELD_AUDIT = ["key", "label", "kind", "choices", "position"]
+
+
+def _required_name(value: str, model, field: str = "name") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: _("El nombre es obligatorio.")})
+    limit = model._meta.get_field(field).max_length
+    if len(value) > limit:
+        raise ValidationError({field: _("Máximo %(limit)s caracteres.") % {"limit": limit}})
+    return value
+
+
+def _snapshot(obj, fields: list[str]) -> dict[str, Any]:
+    """Like `audit.snapshot`, but keeps the list of choices readable."""
+    values = audit.snapshot(obj, [name for name in fields if name != "choices"])
+    if "choices" in fields:
+        values["choices"] = ", ".join(obj.choices or [])
+    return values
 
 
 @transaction.atomic
-def save_label(*, by: User, name: str, color: str = "#6c757d", label: Label | None = None) -> Label:
+def save_label(
+    *, by: User, name: str, color: str = DEFAULT_LABEL_COLOR, label: Label | None = None
+) -> Label:
+    """Create a label, or rename / recolour `label`. Names are unique whatever the case."""
     require(by, "contacts.manage_fields")
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": _("El nombre es obligatorio.")})
+    name = _required_name(name, Label)
+    color = (color or "").strip() or DEFAULT_LABEL_COLOR
+    if not HEX_COLOR.match(color):
+        raise ValidationError({"color": _("Color no válido: usa el formato #RRGGBB.")})
     if Label.objects.filter(name__iexact=name).exclude(pk=getattr(label, "pk", None)).exists():
         raise ValidationError({"name": _("Ya existe una etiqueta con ese nombre.")})
+    action = "update" if label else "create"
     label = label or Label()
-    label.name, label.color = name, color or "#6c757d"
+    before = _snapshot(label, LABEL_AUDIT) if label.pk else {}
+    label.name, label.color = name, color.lower()
     label.save()
+    audit.record(
+        actor=by, action=action, obj=label, before=before, after=_snapshot(label, LABEL_AUDIT)
+    )
     return label
+
+
+@transaction.atomic
+def delete_label(*, label: Label, by: User) -> int:
+    """Delete the label and take it off every contact; returns how many contacts had it."""
+    require(by, "contacts.manage_fields")
+    contacts = label.contact_set.count()
+    audit.record(
+        actor=by,
+        action="delete",
+        obj=label,
+        before={**_snapshot(label, LABEL_AUDIT), "contacts": contacts},
+    )
+    label.delete()
+    return contacts
 
 
 @transaction.atomic
 def save_group(
     *, by: User, name: str, description: str = "", group: ContactGroup | None = None
 ) -> ContactGroup:
+    """Create a group of contacts, or rename / redescribe `group`."""
     require(by, "contacts.manage_fields")
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": _("El nombre es obligatorio.")})
+    name = _required_name(name, ContactGroup)
+    description = (description or "").strip()
+    limit = ContactGroup._meta.get_field("description").max_length
+    if len(description) > limit:
+        raise ValidationError({"description": _("Máximo %(limit)s caracteres.") % {"limit": limit}})
     if (
         ContactGroup.objects.filter(name__iexact=name)
         .exclude(pk=getattr(group, "pk", None))
         .exists()
     ):
         raise ValidationError({"name": _("Ya existe un grupo con ese nombre.")})
+    action = "update" if group else "create"
     group = group or ContactGroup()
-    group.name, group.description = name, (description or "").strip()
+    before = _snapshot(group, GROUP_AUDIT) if group.pk else {}
+    group.name, group.description = name, description
     group.save()
+    audit.record(
+        actor=by, action=action, obj=group, before=before, after=_snapshot(group, GROUP_AUDIT)
+    )
     return group
+
+
+@transaction.atomic
+def delete_group(*, group: ContactGroup, by: User) -> int:
+    """Delete the group (its contacts stay); returns how many contacts were in it."""
+    require(by, "contacts.manage_fields")
+    contacts = group.contact_set.count()
+    audit.record(
+        actor=by,
+        action="delete",
+        obj=group,
+        before={**_snapshot(group, GROUP_AUDIT), "contacts": contacts},
+    )
+    group.delete()
+    return contacts
+
+
+def _clean_choices(choices: Iterable[str] | None) -> list[str]:
+    """Trimmed options, blanks and repeats dropped, in the order given."""
+    cleaned: list[str] = []
+    for choice in choices or []:
+        text = str(choice or "").strip()
+        if not text or text in cleaned:
+            continue
+        if len(text) > MAX_CHOICE_LENGTH:
+            raise ValidationError(
+                {
+                    "choices": _("Cada opción admite hasta %(limit)s caracteres.")
+                    % {"limit": MAX_CHOICE_LENGTH}
+                }
+            )
+        cleaned.append(text)
+    if len(cleaned) > MAX_CHOICES:
+        raise ValidationError({"choices": _("Máximo %(limit)s opciones.") % {"limit": MAX_CHOICES}})
+    return cleaned
+
+
+def _custom_key(key: str, label: str) -> str:
+    """The key as given, or one made from the name: "Canal de origen" → "canal_de_origen"."""
+    key = (key or "").strip().lower()
+    if not key:
+        key = re.sub(r"[^a-z0-9]+", "_", fold(label)).strip("_")[:40].strip("_")
+        if not key:
+            raise ValidationError(
+                {"key": _("Indica una clave: letras sin tildes, números y guiones bajos.")}
+            )
+    if len(key) > 40 or not CUSTOM_KEY.match(key):
+        raise ValidationError(
+            {
+                "key": _(
+                    "La clave admite hasta 40 letras sin tildes, números, guiones y guiones "
+                    "bajos, sin espacios."
+                )
+            }
+        )
+    return key
+
+
+def _values_in_use(key: str) -> Iterable[Any]:
+    """The values contacts hold for a custom field, read without loading whole contacts."""
+    return (
+        Contact.objects.filter(custom__has_key=key)
+        .annotate(value=KeyTransform(key, "custom"))
+        .values_list("value", flat=True)
+        .iterator(chunk_size=2000)
+    )
+
+
+def _check_values_fit(field: CustomField, error_field: str) -> None:
+    """Refuse a change of kind or options that would leave contacts with invalid values."""
+    bad = 0
+    for value in _values_in_use(field.key):
+        try:
+            _custom_value(field, value)
+        except ValidationError:
+            bad += 1
+    if bad:
+        raise ValidationError(
+            {
+                error_field: ngettext(
+                    "%(n)s contacto tiene un valor que no sería válido con este cambio: "
+                    "corrígelo antes.",
+                    "%(n)s contactos tienen valores que no serían válidos con este cambio: "
+                    "corrígelos antes.",
+                    bad,
+                )
+                % {"n": bad}
+            }
+        )
 
 
 @transaction.atomic
 def save_custom_field(
     *,
     by: User,
-    key: str,
     label: str,
     kind: str,
+    key: str = "",
     choices: list[str] | None = None,
+    position: int | None = None,
     field: CustomField | None = None,
 ) -> CustomField:
+    """Create a custom field (the key is made from the name when not given), or edit `field`.
+
+    The key names the values stored on every contact, so it cannot change once created. A new
+    kind or a shorter list of options is refused while some contact holds a value it would not
+    accept. `position` orders the fields on the contact form; new fields go last by default.
+    """
     require(by, "contacts.manage_fields")
+    label = _required_name(label, CustomField, "label")
     if kind not in CustomField.Kind.values:
         raise ValidationError({"kind": _("Tipo de campo desconocido.")})
-    field = field or CustomField()
-    field.key, field.label, field.kind = key, (label or "").strip(), kind
-    field.choices = [c.strip() for c in (choices or []) if c.strip()]
-    if kind == CustomField.Kind.CHOICE and not field.choices:
+    if field is not None:
+        if (key or "").strip() and key.strip().lower() != field.key:
+            raise ValidationError(
+                {
+                    "key": _(
+                        "La clave no se puede cambiar: los contactos guardan sus valores con ella."
+                    )
+                }
+            )
+        key = field.key
+    else:
+        key = _custom_key(key, label)
+        if CustomField.objects.filter(key=key).exists():
+            raise ValidationError(
+                {"key": _("Ya existe un campo con la clave «%(key)s».") % {"key": key}}
+            )
+    if (
+        CustomField.objects.filter(label__iexact=label)
+        .exclude(pk=getattr(field, "pk", None))
+        .exists()
+    ):
+        raise ValidationError({"label": _("Ya existe un campo con ese nombre.")})
+    choices = _clean_choices(choices) if kind == CustomField.Kind.CHOICE else []
+    if kind == CustomField.Kind.CHOICE and not choices:
         raise ValidationError({"choices": _("Indica al menos una opción.")})
-    field.full_clean()
+    if position is not None and not 0 <= position <= 32767:
+        raise ValidationError({"position": _("El orden va de 0 a 32767.")})
+
+    action = "update" if field else "create"
+    field = field or CustomField()
+    before = _snapshot(field, FIELD_AUDIT) if field.pk else {}
+    narrowed = field.pk and (
+        kind != field.kind
+        or (kind == CustomField.Kind.CHOICE and not set(field.choices) <= set(choices))
+    )
+    if narrowed:
+        candidate = CustomField(key=key, label=label, kind=kind, choices=choices)
+        _check_values_fit(candidate, "choices" if kind == field.kind else "kind")
+    field.key, field.label, field.kind, field.choices = key, label, kind, choices
+    if position is not None:
+        field.position = position
+    elif not field.pk:
+        last = CustomField.objects.aggregate(last=Max("position"))["last"]
+        field.position = 0 if last is None else min(last + 1, 32767)
     field.save()
+    audit.record(
+        actor=by, action=action, obj=field, before=before, after=_snapshot(field, FIELD_AUDIT)
+    )
     return field
+
+
+class _WithoutKey(Func):
+    """`custom` minus one top-level key, computed by the database."""
+
+    output_field = JSONField()
+
+    def __init__(self, expression, key: str):
+        super().__init__(expression)
+        self.key = key
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"JSON_REMOVE({sql}, %s)", [*params, f'$."{self.key}"']
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} - %s::text)", [*params, self.key]
+
+
+def _drop_custom_key(key: str) -> int:
+    """Remove `key` from the contacts that have it: one UPDATE on SQLite and PostgreSQL."""
+    contacts = Contact.objects.filter(custom__has_key=key)
+    if connection.vendor in {"sqlite", "postgresql"}:
+        return contacts.update(custom=_WithoutKey("custom", key))
+    changed = []
+    for contact in contacts.only("pk", "custom").iterator(chunk_size=1000):
+        contact.custom.pop(key, None)
+        changed.append(contact)
+    Contact.objects.bulk_update(changed, ["custom"], batch_size=1000)
+    return len(changed)
+
+
+@transaction.atomic
+def delete_custom_field(*, field: CustomField, by: User) -> int:
+    """Delete the field and its value on every contact; returns how many contacts had one."""
+    require(by, "contacts.manage_fields")
+    CustomField.objects.filter(pk=field.pk).delete()
+    contacts = _drop_custom_key(field.key)
+    audit.record(
+        actor=by,
+        action="delete",
+        obj=field,
+        before={**_snapshot(field, FIELD_AUDIT), "contacts": contacts},
+    )
+    return contacts
 
 
 @transaction.atomic
