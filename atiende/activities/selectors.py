@@ -99,6 +99,18 @@ def open_tasks_for(*, user: User) -> QuerySet[Task]:
     )
 
 
+def tasks_for(*, user: User, include_done: bool = False) -> QuerySet[Task]:
+    """The user's tasks for the API: open ones soonest due first, then (if asked) the done ones,
+    most recently done first. Joined with the contact and the assignee."""
+    if not include_done:
+        return open_tasks_for(user=user).select_related("assignee")
+    return (
+        Task.objects.filter(assignee=user)
+        .select_related("contact", "assignee")
+        .order_by(F("done_at").desc(nulls_first=True), F("due_at").asc(nulls_last=True), "id")
+    )
+
+
 def open_tasks_count(*, user: User) -> int:
     """The badge beside "Mis tareas": one indexed count."""
     return Task.objects.filter(assignee=user, done_at__isnull=True).count()

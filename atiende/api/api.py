@@ -45,3 +45,4 @@ def _invalid(request: HttpRequest, exc: ValidationError):
 api.add_router("/", users_router)
 api.add_router("/", contacts_router)
 api.add_router("/", "atiende.contacts.api_imports.router")
+api.add_router("/", "atiende.activities.api.router")
