@@ -18,8 +18,9 @@ from atiende.activities import services as activity_services
 from atiende.activities import timeline
 from atiende.activities.models import Call, Note, Task
 from atiende.contacts import selectors, services
-from atiende.contacts.models import Contact, ContactGroup, ContactPoint, Label
+from atiende.contacts.models import Contact, ContactGroup, ContactPoint, CustomField, Label
 from atiende.core.dates import day_start
+from atiende.core.permissions import require
 from atiende.users.models import User
 
 router = Router(tags=["contacts"])
@@ -45,6 +46,59 @@ class LabelOut(Schema):
 class GroupOut(Schema):
     id: int
     name: str
+
+
+class LabelDetailOut(LabelOut):
+    contacts: int = Field(description="Cuántos contactos tienen la etiqueta.")
+
+
+class LabelIn(Schema):
+    name: str
+    color: str = Field("#6c757d", description="Color en formato #RRGGBB.")
+
+
+class LabelPatch(Schema):
+    name: str | None = None
+    color: str | None = Field(None, description="Color en formato #RRGGBB.")
+
+
+class GroupDetailOut(GroupOut):
+    description: str
+    contacts: int = Field(description="Cuántos contactos hay en el grupo.")
+
+
+class GroupIn(Schema):
+    name: str
+    description: str = ""
+
+
+class GroupPatch(Schema):
+    name: str | None = None
+    description: str | None = None
+
+
+class CustomFieldOut(Schema):
+    id: int
+    key: str = Field(description="Clave en `custom` de cada contacto.")
+    label: str
+    kind: str = Field(description="text | number | date | choice")
+    choices: list[str]
+    position: int
+
+
+class CustomFieldIn(Schema):
+    label: str
+    kind: str = Field("text", description="text | number | date | choice")
+    key: str = Field("", description="Vacía: se forma con el nombre. No se puede cambiar después.")
+    choices: list[str] = Field([], description="Opciones de un campo `choice` (al menos una).")
+    position: int | None = Field(None, description="Orden en el formulario; vacío: al final.")
+
+
+class CustomFieldPatch(Schema):
+    label: str | None = None
+    kind: str | None = Field(None, description="text | number | date | choice")
+    choices: list[str] | None = None
+    position: int | None = None
 
 
 class PointIn(Schema):
@@ -338,6 +392,138 @@ def merge_contacts(request: HttpRequest, payload: MergeIn):
         survivor=survivor, duplicate=duplicate, move=set(payload.move), by=request.user
     )
     return _contact(request, survivor.pk)
+
+
+# --- labels, groups and custom fields (declared before /contacts/{id}; ids are typed int) ---
+#
+# Everyone may read them (to label contacts or fill `custom`); only an admin may change them.
+
+
+def _label(label_id: int) -> Label:
+    label = selectors.labels_with_counts().filter(pk=label_id).first()
+    if label is None:
+        raise HttpError(404, _("La etiqueta no existe."))
+    return label
+
+
+def _group(group_id: int) -> ContactGroup:
+    group = selectors.groups_with_counts().filter(pk=group_id).first()
+    if group is None:
+        raise HttpError(404, _("El grupo no existe."))
+    return group
+
+
+def _custom_field(field_id: int) -> CustomField:
+    field = CustomField.objects.filter(pk=field_id).first()
+    if field is None:
+        raise HttpError(404, _("El campo personalizado no existe."))
+    return field
+
+
+def _can_read_settings(request: HttpRequest) -> None:
+    require(request.user, "contacts.view_contact")
+
+
+@router.get("/contacts/labels", response=list[LabelDetailOut])
+@paginate(PageNumberPagination, page_size=MAX_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+def list_labels(request: HttpRequest):
+    """Every label, by name, with how many contacts carry it."""
+    _can_read_settings(request)
+    return selectors.labels_with_counts()
+
+
+@router.post("/contacts/labels", response={201: LabelDetailOut})
+def create_label(request: HttpRequest, payload: LabelIn):
+    label = services.save_label(by=request.user, name=payload.name, color=payload.color)
+    return Status(201, _label(label.pk))
+
+
+@router.patch("/contacts/labels/{int:label_id}", response=LabelDetailOut)
+def update_label(request: HttpRequest, label_id: int, payload: LabelPatch):
+    label = _label(label_id)
+    services.save_label(
+        by=request.user,
+        label=label,
+        name=label.name if payload.name is None else payload.name,
+        color=label.color if payload.color is None else payload.color,
+    )
+    return _label(label_id)
+
+
+@router.delete("/contacts/labels/{int:label_id}", response={204: None})
+def delete_label(request: HttpRequest, label_id: int):
+    """Takes the label off every contact that has it."""
+    services.delete_label(label=_label(label_id), by=request.user)
+    return Status(204, None)
+
+
+@router.get("/contacts/groups", response=list[GroupDetailOut])
+@paginate(PageNumberPagination, page_size=MAX_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+def list_groups(request: HttpRequest):
+    """Every group, by name, with how many contacts are in it."""
+    _can_read_settings(request)
+    return selectors.groups_with_counts()
+
+
+@router.post("/contacts/groups", response={201: GroupDetailOut})
+def create_group(request: HttpRequest, payload: GroupIn):
+    group = services.save_group(by=request.user, name=payload.name, description=payload.description)
+    return Status(201, _group(group.pk))
+
+
+@router.patch("/contacts/groups/{int:group_id}", response=GroupDetailOut)
+def update_group(request: HttpRequest, group_id: int, payload: GroupPatch):
+    group = _group(group_id)
+    services.save_group(
+        by=request.user,
+        group=group,
+        name=group.name if payload.name is None else payload.name,
+        description=group.description if payload.description is None else payload.description,
+    )
+    return _group(group_id)
+
+
+@router.delete("/contacts/groups/{int:group_id}", response={204: None})
+def delete_group(request: HttpRequest, group_id: int):
+    """Deletes the group; its contacts stay."""
+    services.delete_group(group=_group(group_id), by=request.user)
+    return Status(204, None)
+
+
+@router.get("/contacts/fields", response=list[CustomFieldOut])
+@paginate(PageNumberPagination, page_size=MAX_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+def list_custom_fields(request: HttpRequest):
+    """The custom fields in form order; a contact's values are in its `custom` by `key`."""
+    _can_read_settings(request)
+    return selectors.custom_fields()
+
+
+@router.post("/contacts/fields", response={201: CustomFieldOut})
+def create_custom_field(request: HttpRequest, payload: CustomFieldIn):
+    field = services.save_custom_field(by=request.user, **payload.dict())
+    return Status(201, field)
+
+
+@router.patch("/contacts/fields/{int:field_id}", response=CustomFieldOut)
+def update_custom_field(request: HttpRequest, field_id: int, payload: CustomFieldPatch):
+    """The key cannot change. A new kind or fewer options are refused while values need them."""
+    field = _custom_field(field_id)
+    data = payload.dict(exclude_unset=True)
+    return services.save_custom_field(
+        by=request.user,
+        field=field,
+        label=data.get("label") if data.get("label") is not None else field.label,
+        kind=data.get("kind") if data.get("kind") is not None else field.kind,
+        choices=data["choices"] if data.get("choices") is not None else field.choices,
+        position=data.get("position"),
+    )
+
+
+@router.delete("/contacts/fields/{int:field_id}", response={204: None})
+def delete_custom_field(request: HttpRequest, field_id: int):
+    """Deletes the field and its value on every contact."""
+    services.delete_custom_field(field=_custom_field(field_id), by=request.user)
+    return Status(204, None)
 
 
 @router.get("/contacts/{int:contact_id}", response=ContactOut)

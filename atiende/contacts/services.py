@@ -623,6 +623,12 @@ def save_custom_field(
     label = _required_name(label, CustomField, "label")
     if kind not in CustomField.Kind.values:
         raise ValidationError({"kind": _("Tipo de campo desconocido.")})
+    if (
+        CustomField.objects.filter(label__iexact=label)
+        .exclude(pk=getattr(field, "pk", None))
+        .exists()
+    ):
+        raise ValidationError({"label": _("Ya existe un campo con ese nombre.")})
     if field is not None:
         if (key or "").strip() and key.strip().lower() != field.key:
             raise ValidationError(
@@ -639,12 +645,6 @@ def save_custom_field(
             raise ValidationError(
                 {"key": _("Ya existe un campo con la clave «%(key)s».") % {"key": key}}
             )
-    if (
-        CustomField.objects.filter(label__iexact=label)
-        .exclude(pk=getattr(field, "pk", None))
-        .exists()
-    ):
-        raise ValidationError({"label": _("Ya existe un campo con ese nombre.")})
     choices = _clean_choices(choices) if kind == CustomField.Kind.CHOICE else []
     if kind == CustomField.Kind.CHOICE and not choices:
         raise ValidationError({"choices": _("Indica al menos una opción.")})
