@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -111,12 +112,15 @@ class EditContactForm(ContactForm):
                     choices=[("", "—"), *[(c, c) for c in field.choices]],
                 )
             elif field.kind == CustomField.Kind.DATE:
-                self.fields[name] = forms.CharField(
+                self.fields[name] = forms.DateField(
                     label=field.label, required=False, widget=DateInput()
                 )
             elif field.kind == CustomField.Kind.NUMBER:
-                self.fields[name] = forms.CharField(
-                    label=field.label, required=False, widget=forms.NumberInput()
+                self.fields[name] = forms.DecimalField(
+                    label=field.label,
+                    required=False,
+                    max_digits=30,
+                    widget=forms.NumberInput(attrs={"step": "any"}),
                 )
             else:
                 self.fields[name] = forms.CharField(
@@ -127,10 +131,16 @@ class EditContactForm(ContactForm):
         return [self[f"custom_{field.key}"] for field in self.custom_fields]
 
     def custom_values(self) -> dict:
-        return {
-            field.key: self.cleaned_data.get(f"custom_{field.key}") or ""
-            for field in self.custom_fields
-        }
+        """Key → value as the service stores it: text, ISO dates, plain numbers."""
+        values = {}
+        for field in self.custom_fields:
+            value = self.cleaned_data.get(f"custom_{field.key}")
+            if isinstance(value, datetime.date):
+                value = value.isoformat()
+            elif isinstance(value, Decimal):
+                value = format(value, "f")
+            values[field.key] = "" if value is None else value
+        return values
 
 
 class AssignForm(forms.Form):
@@ -319,6 +329,86 @@ class MergeForm(forms.Form):
         self.fields["survivor"].initial = str(contact.pk)
         self.fields["move"].choices = list(parts.items())
         self.fields["move"].initial = list(parts)
+
+
+# --- settings: labels, groups, custom fields ------------------------------------------------
+
+
+class ColorInput(forms.TextInput):
+    input_type = "color"
+
+
+# Suggested label colours, offered by the colour picker (brand teal first).
+LABEL_COLORS = (
+    "#0e7c86",
+    "#0d6efd",
+    "#6f42c1",
+    "#d63384",
+    "#dc3545",
+    "#fd7e14",
+    "#ffc107",
+    "#198754",
+    "#20c997",
+    "#6c757d",
+)
+
+
+class LabelForm(forms.Form):
+    name = forms.CharField(label=_("Nombre"), max_length=60)
+    color = forms.CharField(
+        label=_("Color"),
+        max_length=7,
+        initial=LABEL_COLORS[0],
+        widget=ColorInput(),
+    )
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(label=_("Nombre"), max_length=80)
+    description = forms.CharField(
+        label=_("Descripción"),
+        max_length=200,
+        required=False,
+        help_text=_("Para qué sirve el grupo, por ejemplo: clientes del seguro automotor."),
+    )
+
+
+class CustomFieldForm(forms.Form):
+    label = forms.CharField(label=_("Nombre"), max_length=80)
+    key = forms.CharField(
+        label=_("Clave"),
+        max_length=40,
+        required=False,
+        help_text=_(
+            "Identifica el campo en la API y en las importaciones. Vacía: se forma con el "
+            "nombre. No se puede cambiar después."
+        ),
+    )
+    kind = forms.ChoiceField(label=_("Tipo"), choices=CustomField.Kind.choices)
+    choices = forms.CharField(
+        label=_("Opciones"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Una por línea. Solo para «Lista de opciones»."),
+    )
+    position = forms.IntegerField(
+        label=_("Orden"),
+        required=False,
+        min_value=0,
+        max_value=32767,
+        help_text=_("Los campos se muestran de menor a mayor. Vacío: al final."),
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["key"].disabled = True
+            self.fields["key"].help_text = _(
+                "Identifica el campo en la API y en las importaciones; no se puede cambiar."
+            )
+
+    def choice_list(self) -> list[str]:
+        return self.cleaned_data.get("choices", "").splitlines()
 
 
 def parse_date(value: str | None) -> datetime.date | None:

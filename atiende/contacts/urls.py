@@ -52,6 +52,33 @@ urlpatterns = [
     path(P + "cuentas/<int:account_id>/eliminar/", views.account_delete, name="account_delete"),
     path(P + "historial/", views.tab_history, name="history"),
     path(P + "dashboard/", views.tab_dashboard, name="dashboard"),
+    # Ajustes → Contactos (admins): labels, groups and custom fields.
+    path("ajustes/etiquetas/", views.settings_labels, name="settings_labels"),
+    path("ajustes/etiquetas/nueva/", views.settings_label_edit, name="settings_label_create"),
+    path(
+        "ajustes/etiquetas/<int:label_id>/", views.settings_label_edit, name="settings_label_edit"
+    ),
+    path(
+        "ajustes/etiquetas/<int:label_id>/eliminar/",
+        views.settings_label_delete,
+        name="settings_label_delete",
+    ),
+    path("ajustes/grupos/", views.settings_groups, name="settings_groups"),
+    path("ajustes/grupos/nuevo/", views.settings_group_edit, name="settings_group_create"),
+    path("ajustes/grupos/<int:group_id>/", views.settings_group_edit, name="settings_group_edit"),
+    path(
+        "ajustes/grupos/<int:group_id>/eliminar/",
+        views.settings_group_delete,
+        name="settings_group_delete",
+    ),
+    path("ajustes/campos/", views.settings_fields, name="settings_fields"),
+    path("ajustes/campos/nuevo/", views.settings_field_edit, name="settings_field_create"),
+    path("ajustes/campos/<int:field_id>/", views.settings_field_edit, name="settings_field_edit"),
+    path(
+        "ajustes/campos/<int:field_id>/eliminar/",
+        views.settings_field_delete,
+        name="settings_field_delete",
+    ),
 ]
 
 # Import and export.

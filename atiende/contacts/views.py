@@ -17,8 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from atiende.activities import selectors as activity_selectors
@@ -27,12 +28,16 @@ from atiende.activities import timeline
 from atiende.activities.models import Note, Task
 from atiende.contacts import selectors, services
 from atiende.contacts.forms import (
+    LABEL_COLORS,
     AccountForm,
     AssignForm,
     AttachmentForm,
     BulkActionForm,
     CallForm,
+    CustomFieldForm,
     EditContactForm,
+    GroupForm,
+    LabelForm,
     MergeForm,
     NewContactForm,
     NoteForm,
@@ -335,10 +340,21 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- tab: información ---
 
 
+def _custom_display(field: CustomField, value) -> str:
+    """A custom value as people read it: dates in the user's format, the rest as stored."""
+    if field.kind == CustomField.Kind.DATE and value:
+        date = parse_date(str(value))
+        if date is not None:
+            return date_format(date, "DATE_FORMAT")
+    return "" if value is None else str(value)
+
+
 def _info_context(request: HttpRequest, contact: Contact) -> dict:
     fields = list(CustomField.objects.all())
     return {
-        "custom_values": [(field.label, contact.custom.get(field.key, "")) for field in fields],
+        "custom_values": [
+            (field.label, _custom_display(field, contact.custom.get(field.key))) for field in fields
+        ],
     }
 
 
@@ -952,6 +968,182 @@ def contact_merge(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(form=form, other=other, sides=[_merge_side(contact), _merge_side(other)])
     context["parts"] = parts
     return render(request, "contacts/merge.html", context)
+
+
+# --- ajustes: etiquetas, grupos, campos personalizados ---
+#
+# Admin-only screens (`contacts.manage_fields`) under Ajustes, in the same layout as users and
+# teams: a paginated list, one form page to create or edit, and a POST to delete.
+
+SETTINGS_PAGE = 50
+
+
+def _settings_page(request: HttpRequest, queryset) -> object:
+    return Paginator(queryset, SETTINGS_PAGE).get_page(request.GET.get("page"))
+
+
+@login_required
+def settings_labels(request: HttpRequest) -> HttpResponse:
+    require(request.user, "contacts.manage_fields")
+    page = _settings_page(request, selectors.labels_with_counts())
+    return render(request, "contacts/settings_labels.html", {"page": page, "section": "labels"})
+
+
+@login_required
+def settings_label_edit(request: HttpRequest, label_id: int | None = None) -> HttpResponse:
+    require(request.user, "contacts.manage_fields")
+    label = get_object_or_404(Label, pk=label_id) if label_id else None
+    initial = {"name": label.name, "color": label.color} if label else None
+    form = LabelForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            label = services.save_label(by=request.user, label=label, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Etiqueta guardada: %(name)s.") % {"name": label.name})
+            return redirect("contacts:settings_labels")
+    return render(
+        request,
+        "contacts/settings_label_form.html",
+        {
+            "form": form,
+            "label": label,
+            "usage": label.contact_set.count() if label else 0,
+            "colors": LABEL_COLORS,
+            "section": "labels",
+        },
+    )
+
+
+@login_required
+@require_POST
+def settings_label_delete(request: HttpRequest, label_id: int) -> HttpResponse:
+    label = get_object_or_404(Label, pk=label_id)
+    contacts = services.delete_label(label=label, by=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "Etiqueta eliminada: %(name)s. Se quitó de %(n)s contacto.",
+            "Etiqueta eliminada: %(name)s. Se quitó de %(n)s contactos.",
+            contacts,
+        )
+        % {"name": label.name, "n": contacts},
+    )
+    return redirect("contacts:settings_labels")
+
+
+@login_required
+def settings_groups(request: HttpRequest) -> HttpResponse:
+    require(request.user, "contacts.manage_fields")
+    page = _settings_page(request, selectors.groups_with_counts())
+    return render(request, "contacts/settings_groups.html", {"page": page, "section": "groups"})
+
+
+@login_required
+def settings_group_edit(request: HttpRequest, group_id: int | None = None) -> HttpResponse:
+    require(request.user, "contacts.manage_fields")
+    group = get_object_or_404(ContactGroup, pk=group_id) if group_id else None
+    initial = {"name": group.name, "description": group.description} if group else None
+    form = GroupForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = services.save_group(by=request.user, group=group, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Grupo guardado: %(name)s.") % {"name": group.name})
+            return redirect("contacts:settings_groups")
+    return render(
+        request,
+        "contacts/settings_group_form.html",
+        {
+            "form": form,
+            "group": group,
+            "usage": group.contact_set.count() if group else 0,
+            "section": "groups",
+        },
+    )
+
+
+@login_required
+@require_POST
+def settings_group_delete(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = get_object_or_404(ContactGroup, pk=group_id)
+    contacts = services.delete_group(group=group, by=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "Grupo eliminado: %(name)s. Tenía %(n)s contacto; el contacto se conserva.",
+            "Grupo eliminado: %(name)s. Tenía %(n)s contactos; los contactos se conservan.",
+            contacts,
+        )
+        % {"name": group.name, "n": contacts},
+    )
+    return redirect("contacts:settings_groups")
+
+
+@login_required
+def settings_fields(request: HttpRequest) -> HttpResponse:
+    require(request.user, "contacts.manage_fields")
+    page = _settings_page(request, selectors.custom_fields())
+    return render(request, "contacts/settings_fields.html", {"page": page, "section": "fields"})
+
+
+@login_required
+def settings_field_edit(request: HttpRequest, field_id: int | None = None) -> HttpResponse:
+    require(request.user, "contacts.manage_fields")
+    field = get_object_or_404(CustomField, pk=field_id) if field_id else None
+    initial = None
+    if field:
+        initial = {
+            "label": field.label,
+            "key": field.key,
+            "kind": field.kind,
+            "choices": "\n".join(field.choices),
+            "position": field.position,
+        }
+    form = CustomFieldForm(request.POST or None, initial=initial, editing=field is not None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            field = services.save_custom_field(
+                by=request.user,
+                field=field,
+                label=data["label"],
+                key=data["key"],
+                kind=data["kind"],
+                choices=form.choice_list(),
+                position=data["position"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Campo guardado: %(name)s.") % {"name": field.label})
+            return redirect("contacts:settings_fields")
+    usage = selectors.custom_field_usage(field=field) if field else 0
+    return render(
+        request,
+        "contacts/settings_field_form.html",
+        {"form": form, "field": field, "usage": usage, "section": "fields"},
+    )
+
+
+@login_required
+@require_POST
+def settings_field_delete(request: HttpRequest, field_id: int) -> HttpResponse:
+    field = get_object_or_404(CustomField, pk=field_id)
+    contacts = services.delete_custom_field(field=field, by=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "Campo eliminado: %(name)s. Se borró su valor en %(n)s contacto.",
+            "Campo eliminado: %(name)s. Se borró su valor en %(n)s contactos.",
+            contacts,
+        )
+        % {"name": field.label, "n": contacts},
+    )
+    return redirect("contacts:settings_fields")
 
 
 # --- import / export ------------------------------------------------------------------

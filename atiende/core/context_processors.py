@@ -2,7 +2,17 @@ from django.http import HttpRequest
 
 from atiende.users.models import AgentStatus
 
-SETTINGS_SECTIONS = ("profile", "password", "tokens", "users", "teams", "online")
+SETTINGS_SECTIONS = (
+    "profile",
+    "password",
+    "tokens",
+    "users",
+    "teams",
+    "online",
+    "labels",
+    "groups",
+    "fields",
+)
 
 
 def layout(request: HttpRequest) -> dict:

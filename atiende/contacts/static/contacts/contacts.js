@@ -102,6 +102,32 @@
     });
   }
 
+  // Settings: ask before deleting; show the options only for a "Lista de opciones" field;
+  // preview a label's colour and name while choosing them.
+  document.addEventListener("submit", (event) => {
+    const question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+  function kindState() {
+    const select = document.querySelector("[data-kind-select] select");
+    const choices = document.querySelector("[data-choices-field]");
+    if (select && choices) choices.hidden = select.value !== "choice";
+  }
+  function previewState() {
+    const preview = document.querySelector("[data-color-preview]");
+    if (!preview) return;
+    const color = document.querySelector("[data-color-input]");
+    const name = preview.closest("form").querySelector("input[name=name]");
+    if (color) preview.style.setProperty("--label-color", color.value);
+    if (name && name.value.trim()) preview.textContent = name.value.trim();
+  }
+  document.addEventListener("input", (event) => {
+    if (event.target.matches("[data-color-input], input[name=name]")) previewState();
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("[data-kind-select] select")) kindState();
+  });
+
   function enhance(root) {
     if (window.bootstrap && root.querySelectorAll) {
       root.querySelectorAll('[data-bs-toggle="tooltip"]').forEach((el) => {
@@ -110,6 +136,7 @@
     }
     drawCharts(root);
     bulkState();
+    kindState();
   }
 
   if (window.htmx) {
