@@ -722,3 +722,17 @@ def test_date_values_are_stored_in_iso_form(admin_user, fields):
     contact = make_contact(first_name="Ana", custom={"vence": "20270301"})
     assert contact.custom == {"vence": "2027-03-01"}
     assert datetime.date.fromisoformat(contact.custom["vence"]) == datetime.date(2027, 3, 1)
+
+
+def test_settings_screens_speak_english_to_an_english_admin(client, admin_user):
+    admin_user.language = "en"
+    admin_user.save(update_fields=["language"])
+    LabelFactory(name="VIP")
+    client.force_login(admin_user)
+    html = page(client, reverse("contacts:settings_labels"))
+    assert "New label" in html and "Nueva etiqueta" not in html
+    html = page(client, reverse("contacts:settings_label_create"), name="vip", color="#000000")
+    assert "A label with that name already exists." in html
+    html = page(client, reverse("contacts:settings_field_create"), label="Estado", kind="choice")
+    assert "List of options" in html
+    assert "Indica al menos una opción." not in html

@@ -120,7 +120,18 @@
     const name = preview.closest("form").querySelector("input[name=name]");
     if (color) preview.style.setProperty("--label-color", color.value);
     if (name && name.value.trim()) preview.textContent = name.value.trim();
+    document.querySelectorAll("[data-color-swatch]").forEach((el) => {
+      const chosen = color && el.dataset.colorSwatch.toLowerCase() === color.value.toLowerCase();
+      el.setAttribute("aria-pressed", chosen ? "true" : "false");
+    });
   }
+  document.addEventListener("click", (event) => {
+    const swatch = event.target.closest("[data-color-swatch]");
+    const color = document.querySelector("[data-color-input]");
+    if (!swatch || !color) return;
+    color.value = swatch.dataset.colorSwatch;
+    previewState();
+  });
   document.addEventListener("input", (event) => {
     if (event.target.matches("[data-color-input], input[name=name]")) previewState();
   });
@@ -137,6 +148,10 @@
     drawCharts(root);
     bulkState();
     kindState();
+    if (root.querySelectorAll) {
+      root.querySelectorAll("[data-swatches]").forEach((el) => { el.hidden = false; });
+    }
+    previewState();
   }
 
   if (window.htmx) {
