@@ -828,9 +828,13 @@ class _Reader:
         if custom is None:
             return
         if custom.kind == CustomField.Kind.NUMBER:
+            # "12,5" is read as 12.5 and stored so, as the contact form and the API store it.
+            raw = raw.replace(",", ".")
             try:
-                Decimal(raw.replace(",", "."))
+                number = Decimal(raw)
             except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite():
                 row.errors.append(_("%(field)s debe ser un número.") % {"field": custom.label})
                 return
         elif custom.kind == CustomField.Kind.DATE:

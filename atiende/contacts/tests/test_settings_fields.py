@@ -736,3 +736,23 @@ def test_settings_screens_speak_english_to_an_english_admin(client, admin_user):
     html = page(client, reverse("contacts:settings_field_create"), label="Estado", kind="choice")
     assert "List of options" in html
     assert "Indica al menos una opción." not in html
+
+
+def test_imported_custom_numbers_are_stored_as_the_form_stores_them(admin_user):
+    """An import reading "1500,5" stores "1500.5": the number input can show it and edit it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from atiende.contacts import imports
+
+    make_field(admin_user, label="Ingreso", kind="number")
+    data = (
+        b'Nombres,Correo,Ingreso\r\nAna,ana@example.com,"1500,5"\r\nLuis,luis@example.com,NaN\r\n'
+    )
+    job = imports.start_import(upload=SimpleUploadedFile("c.csv", data), by=admin_user)
+    job = imports.configure_import(
+        job=job, mapping=job.mapping, match_by=imports.default_match_by(job.mapping), by=admin_user
+    )
+    job = imports.run_import(job.pk)
+    assert Contact.objects.get(first_name="Ana").custom == {"ingreso": "1500.5"}
+    assert not Contact.objects.filter(first_name="Luis").exists()
+    assert job.rejected_count == 1
