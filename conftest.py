@@ -20,6 +20,22 @@ def _compiled_catalogues():
     translation_file_changed(sender=None, file_path=Path("django.mo"))  # drop cached catalogues
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _release_test_database(django_db_setup, django_db_blocker):
+    """Worker threads (ASGI executors, live servers) keep PostgreSQL sessions open after the last
+    test; end them so the test database can be dropped instead of left behind."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = [
