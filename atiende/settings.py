@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "atiende.users",
     "atiende.contacts",
     "atiende.activities",
+    "atiende.inbox",
+    "atiende.connectors.webchat",
 ]
 
 MIDDLEWARE = [
@@ -189,9 +191,21 @@ ATIENDE_MAX_UPLOAD_MB = env.int("ATIENDE_MAX_UPLOAD_MB", default=20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Fernet key for channel credentials at rest; derived from SECRET_KEY when unset.
+ATIENDE_ENCRYPTION_KEY = env.str("ATIENDE_ENCRYPTION_KEY", default="")
+
 # --- Contacts ---------------------------------------------------------------------
 # Region assumed for phone numbers typed without a country code (ISO 3166-1 alpha-2).
 ATIENDE_PHONE_REGION = env.str("ATIENDE_PHONE_REGION", default="PY").upper()
+
+# --- Inbox ---------------------------------------------------------------------------
+# Which conversations an agent sees: "team" (their teams' and their own) or "all".
+ATIENDE_INBOX_AGENT_SCOPE = env.str("ATIENDE_INBOX_AGENT_SCOPE", default="team")
+# Open conversations an agent may hold before automatic assignment skips them.
+ATIENDE_INBOX_AGENT_CAP = env.int("ATIENDE_INBOX_AGENT_CAP", default=8)
+# Outbound delivery: attempts before a message is marked failed; back-off base in seconds.
+ATIENDE_SEND_ATTEMPTS = env.int("ATIENDE_SEND_ATTEMPTS", default=4)
+ATIENDE_SEND_BACKOFF_SECONDS = env.float("ATIENDE_SEND_BACKOFF_SECONDS", default=2.0)
 
 # --- Logging: one JSON object per line -------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -28,6 +28,15 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def team_group(team_id: int) -> str:
+    return f"team.{team_id}"
+
+
+def visitor_group(visitor_id: str) -> str:
+    """A website-chat visitor's sockets (every tab of the same browser)."""
+    return f"visitor.{visitor_id}"
+
+
 SUPERVISORS_GROUP = "supervisors"
 
 

@@ -3,7 +3,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from atiende.core.realtime import SUPERVISORS_GROUP, user_group
+from atiende.core.realtime import SUPERVISORS_GROUP, team_group, user_group
 from atiende.users import services
 
 
@@ -17,6 +17,10 @@ class AgentSocketConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined = [user_group(user.pk)]
         if await database_sync_to_async(user.has_perm)("users.view_presence"):
             self.groups_joined.append(SUPERVISORS_GROUP)
+        team_ids = await database_sync_to_async(
+            lambda: list(user.teams.values_list("id", flat=True))
+        )()
+        self.groups_joined += [team_group(team_id) for team_id in team_ids]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

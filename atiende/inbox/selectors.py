@@ -1,0 +1,161 @@
+"""Reads of the inbox: trays filtered for the user, counts, the thread."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q, QuerySet
+
+from atiende.contacts.selectors import search_condition
+from atiende.inbox.models import (
+    CannedResponse,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageTemplate,
+)
+from atiende.users.models import User
+
+SORTS = {
+    "-last": (F("last_message_at").desc(nulls_last=True), "-id"),
+    "last": (F("last_message_at").asc(nulls_last=True), "id"),
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    # Waiting longest first = the oldest unanswered customer message first.
+    "waiting": (F("last_inbound_at").asc(nulls_last=True), "id"),
+    "-waiting": (F("last_inbound_at").desc(nulls_last=True), "-id"),
+}
+
+
+@dataclass
+class InboxFilters:
+    query: str = ""
+    team: int | None = None
+    assignee: int | None = None
+    unassigned: bool = False
+    channel: int | None = None
+    label: int | None = None
+    group: int | None = None
+    needs_attention: bool = False  # "pendientes de atención": the customer spoke last
+    mine: bool = False
+    sort: str = "-last"
+    extra: dict = field(default_factory=dict)
+
+
+def visible_conversations(*, user: User) -> QuerySet[Conversation]:
+    """What the user may see: everything for admins/supervisors, else their teams' and own."""
+    if not user.has_perm("inbox.view_inbox"):
+        raise PermissionDenied
+    conversations = Conversation.objects.all()
+    if user.has_perm("users.view_presence") or settings.ATIENDE_INBOX_AGENT_SCOPE == "all":
+        return conversations
+    team_ids = list(user.teams.values_list("id", flat=True))
+    return conversations.filter(Q(assignee=user) | Q(team_id__in=team_ids))
+
+
+def _filtered(user: User, filters: InboxFilters) -> QuerySet[Conversation]:
+    conversations = visible_conversations(user=user)
+    if filters.query:
+        conversations = conversations.filter(contact__in=_contact_ids(filters.query))
+    if filters.team:
+        conversations = conversations.filter(team_id=filters.team)
+    if filters.mine:
+        conversations = conversations.filter(assignee=user)
+    elif filters.unassigned:
+        conversations = conversations.filter(assignee__isnull=True)
+    elif filters.assignee:
+        conversations = conversations.filter(assignee_id=filters.assignee)
+    if filters.channel:
+        conversations = conversations.filter(channel_id=filters.channel)
+    if filters.label:
+        conversations = conversations.filter(
+            Q(labels__id=filters.label) | Q(contact__labels__id=filters.label)
+        ).distinct()
+    if filters.group:
+        conversations = conversations.filter(contact__groups__id=filters.group)
+    if filters.needs_attention:
+        conversations = conversations.filter(last_message_inbound=True)
+    return conversations
+
+
+def _contact_ids(query: str):
+    from atiende.contacts.models import Contact
+
+    return Contact.objects.filter(search_condition(query)).values("id")
+
+
+def conversations_for_tray(
+    *, user: User, status: str, filters: InboxFilters
+) -> QuerySet[Conversation]:
+    """One tray's list, joined for the row (contact, channel, assignee, labels)."""
+    if status not in ConversationStatus.values:
+        status = ConversationStatus.PENDING
+    order = SORTS.get(filters.sort, SORTS["-last"])
+    return (
+        _filtered(user, filters)
+        .filter(status=status)
+        .select_related("contact", "channel", "assignee", "team")
+        .prefetch_related("labels", "contact__labels", "contact__groups")
+        .order_by(*order)
+    )
+
+
+def tray_counts(*, user: User, filters: InboxFilters) -> dict[str, int]:
+    """Conversations per tray under the same filters: one query."""
+    rows = _filtered(user, filters).values("status").annotate(n=Count("id", distinct=True))
+    counts = {status: 0 for status in ConversationStatus.values}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def conversation_for(*, user: User, conversation_id: int) -> Conversation:
+    """One conversation the user may see (404 for the caller when it is not theirs)."""
+    conversation = (
+        Conversation.objects.select_related("contact", "channel", "assignee", "team")
+        .prefetch_related("labels")
+        .get(pk=conversation_id)
+    )
+    if not user.has_perm("inbox.view_conversation", conversation):
+        raise PermissionDenied
+    return conversation
+
+
+def thread(
+    *,
+    conversation: Conversation,
+    after_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[Message]:
+    """Messages oldest → newest: the latest `limit`, or those after `after_id` (catch-up)."""
+    messages = Message.objects.filter(conversation=conversation).select_related("author")
+    if after_id is not None:
+        return list(messages.filter(id__gt=after_id).order_by("id")[:limit])
+    if before_id is not None:
+        messages = messages.filter(id__lt=before_id)
+    latest = list(messages.order_by("-id")[:limit])
+    latest.reverse()
+    return latest
+
+
+def canned_responses_for(*, user: User, query: str = "") -> QuerySet[CannedResponse]:
+    """Global ones and those of the user's teams, filtered by shortcut or title."""
+    team_ids = list(user.teams.values_list("id", flat=True))
+    canned = CannedResponse.objects.filter(Q(team__isnull=True) | Q(team_id__in=team_ids))
+    if query:
+        canned = canned.filter(Q(shortcut__startswith=query.lower()) | Q(title__icontains=query))
+    return canned.select_related("team").order_by("shortcut")
+
+
+def approved_templates(*, channel: Channel, query: str = "") -> QuerySet[MessageTemplate]:
+    templates = MessageTemplate.objects.filter(
+        Q(channel=channel) | Q(channel__isnull=True), status=MessageTemplate.Status.APPROVED
+    )
+    if query:
+        templates = templates.filter(Q(name__icontains=query) | Q(body__icontains=query))
+    return templates.order_by("name")
+
+
+def active_channels() -> QuerySet[Channel]:
+    return Channel.objects.filter(is_active=True).select_related("team").order_by("name")
