@@ -528,6 +528,7 @@ def send_message(
     if kind == MessageKind.NOTE:
         return _add_note(conversation=conversation, by=by, body=body)
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    body = fill_variables(body, conversation, by)
     message = _queue_outbound(
         conversation=conversation, by=by, kind=kind, body=body, payload=payload
     )
