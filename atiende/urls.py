@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("atiende.users.urls")),
     path("", include("atiende.contacts.urls")),
     path("", include("atiende.activities.urls")),
+    path("", include("atiende.inbox.urls")),
     path("", include("atiende.core.urls")),
 ]

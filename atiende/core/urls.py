@@ -8,7 +8,6 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("buscar/", views.search, name="search"),
-    path("inbox/", views.section, {"name": "inbox"}, name="inbox"),
     # Served by contacts.urls (included first); the name stays for old links to the section.
     path("contactos/", RedirectView.as_view(pattern_name="contacts:list"), name="contacts"),
     path("tickets/", views.section, {"name": "tickets"}, name="tickets"),

@@ -24,14 +24,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 # The modules that later parts of Atiende fill; until then each shows what it will hold.
 SECTIONS = {
-    "inbox": {
-        "title": _("Inbox"),
-        "icon": "chat-dots",
-        "lead": _(
-            "WhatsApp, Messenger, Instagram, SMS, correo y chat web en una sola bandeja, "
-            "con las bandejas Pendiente, En curso y Atendidos."
-        ),
-    },
     "tickets": {
         "title": _("Tickets"),
         "icon": "ticket-detailed",
