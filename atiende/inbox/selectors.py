@@ -3,10 +3,12 @@
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
 
 from atiende.contacts.selectors import search_condition
+from atiende.core.models import Attachment
 from atiende.inbox.models import (
     CannedResponse,
     Channel,
@@ -86,16 +88,18 @@ def _contact_ids(query: str):
 
 
 def conversations_for_tray(
-    *, user: User, status: str, filters: InboxFilters
+    *, user: User, status: str, filters: InboxFilters, all_trays: bool = False
 ) -> QuerySet[Conversation]:
-    """One tray's list, joined for the row (contact, channel, assignee, labels)."""
-    if status not in ConversationStatus.values:
-        status = ConversationStatus.PENDING
+    """One tray's list (every tray with `all_trays`), joined for the row (contact, channel,
+    assignee, labels)."""
+    conversations = _filtered(user, filters)
+    if not all_trays:
+        if status not in ConversationStatus.values:
+            status = ConversationStatus.PENDING
+        conversations = conversations.filter(status=status)
     order = SORTS.get(filters.sort, SORTS["-last"])
     return (
-        _filtered(user, filters)
-        .filter(status=status)
-        .select_related("contact", "channel", "assignee", "team")
+        conversations.select_related("contact", "channel", "assignee", "team")
         .prefetch_related("labels", "contact__labels", "contact__groups")
         .order_by(*order)
     )
@@ -137,6 +141,60 @@ def thread(
     latest = list(messages.order_by("-id")[:limit])
     latest.reverse()
     return latest
+
+
+def canned_responses(
+    *, team: int | None = None, only_global: bool = False, query: str = ""
+) -> QuerySet[CannedResponse]:
+    """Every canned response (for those who manage them), by team or only the global ones."""
+    canned = CannedResponse.objects.all()
+    if only_global:
+        canned = canned.filter(team__isnull=True)
+    elif team:
+        canned = canned.filter(team_id=team)
+    if query:
+        canned = canned.filter(
+            Q(shortcut__startswith=query.lower().lstrip("/")) | Q(title__icontains=query)
+        )
+    return canned.select_related("team").order_by("shortcut", "team__name")
+
+
+def message_templates(
+    *, channel: int | None = None, status: str = "", query: str = ""
+) -> QuerySet[MessageTemplate]:
+    """Every template (any status), by channel (a channel's own plus the global ones) or text."""
+    templates = MessageTemplate.objects.all()
+    if channel:
+        templates = templates.filter(Q(channel_id=channel) | Q(channel__isnull=True))
+    if status:
+        templates = templates.filter(status=status)
+    if query:
+        templates = templates.filter(Q(name__icontains=query) | Q(body__icontains=query))
+    return templates.select_related("channel").order_by("name", "language", "id")
+
+
+def channels_for(*, user: User) -> QuerySet[Channel]:
+    """Channels a user may pick: every one for those who manage them, else the active ones."""
+    if not user.has_perm("inbox.view_inbox"):
+        raise PermissionDenied
+    channels = Channel.objects.select_related("team").order_by("name", "id")
+    if user.has_perm("inbox.manage_channels"):
+        return channels
+    return channels.filter(is_active=True)
+
+
+def message_attachments(messages: list[Message]) -> dict[int, list[Attachment]]:
+    """The files of each message in one query: message id → attachments."""
+    by_message: dict[int, list[Attachment]] = {message.pk: [] for message in messages}
+    if not by_message:
+        return by_message
+    owner_type = ContentType.objects.get_for_model(Message)
+    rows = Attachment.objects.filter(
+        owner_type=owner_type, owner_id__in=[str(pk) for pk in by_message]
+    ).order_by("id")
+    for attachment in rows:
+        by_message[int(attachment.owner_id)].append(attachment)
+    return by_message
 
 
 def canned_responses_for(*, user: User, query: str = "") -> QuerySet[CannedResponse]:
