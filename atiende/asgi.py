@@ -11,18 +11,26 @@ django_http = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import CookieMiddleware  # noqa: E402
 
 from atiende.core import realtime  # noqa: E402
-from atiende.routing import websocket_urlpatterns  # noqa: E402
-
-channels_app = ProtocolTypeRouter(
-    {
-        "http": django_http,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
+from atiende.routing import (  # noqa: E402
+    visitor_websocket_urlpatterns,
+    websocket_urlpatterns,
 )
+
+agent_sockets = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+# The website chat is embedded on customers' sites: no same-host origin check, cookies only.
+visitor_sockets = CookieMiddleware(URLRouter(visitor_websocket_urlpatterns))
+
+
+async def websocket_app(scope, receive, send):
+    if scope["path"].startswith("/ws/webchat/"):
+        return await visitor_sockets(scope, receive, send)
+    return await agent_sockets(scope, receive, send)
+
+
+channels_app = ProtocolTypeRouter({"http": django_http, "websocket": websocket_app})
 
 
 async def application(scope, receive, send):

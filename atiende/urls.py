@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("atiende.contacts.urls")),
     path("", include("atiende.activities.urls")),
     path("", include("atiende.inbox.urls")),
+    path("", include("atiende.connectors.webchat.urls")),
     path("", include("atiende.core.urls")),
 ]

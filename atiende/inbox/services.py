@@ -98,6 +98,11 @@ def _publish(conversation: Conversation, event: dict, *, previous_assignee_id: i
         publish_on_commit(group, event)
 
 
+def notify_typing(conversation: Conversation) -> None:
+    """The customer is typing (website chat): a passing hint, nothing is stored."""
+    _publish(conversation, {"type": "inbox.typing", "conversation_id": conversation.pk})
+
+
 # --- receiving ---------------------------------------------------------------------------
 
 
@@ -889,6 +894,12 @@ def save_channel(
     channel.config = {**channel.config, **(config or {})}
     if credentials is not None:
         channel.credentials = {**channel.credentials, **credentials}
+    try:
+        prepare = getattr(connector_for(channel.kind), "prepare_channel", None)
+    except LookupError:  # a kind whose connector is not installed yet
+        prepare = None
+    if prepare is not None:
+        prepare(channel)  # e.g. the website chat's public key
     channel.save()
     audit.record(
         actor=by,
