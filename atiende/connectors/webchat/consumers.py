@@ -39,14 +39,14 @@ def _identify(public_key: str, cookies: dict, query: str, origin: str, host: str
 class VisitorSocketConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         public_key = self.scope["url_route"]["kwargs"]["public_key"]
-        self.channel, self.visitor = await database_sync_to_async(_identify)(
+        self.chat_channel, self.visitor = await database_sync_to_async(_identify)(
             public_key,
             self.scope.get("cookies") or {},
             self.scope.get("query_string", b"").decode("latin-1"),
             _header(self.scope, b"origin"),
             _header(self.scope, b"host"),
         )
-        if self.channel is None or self.visitor is None:
+        if self.chat_channel is None or self.visitor is None:
             self.visitor = None
             await self.close(code=4401)
             return
@@ -70,12 +70,12 @@ class VisitorSocketConsumer(AsyncJsonWebsocketConsumer):
             if now - self.last_typing >= TYPING_EVERY_SECONDS:
                 self.last_typing = now
                 await database_sync_to_async(services.typing)(
-                    channel=self.channel, visitor=self.visitor
+                    channel=self.chat_channel, visitor=self.visitor
                 )
         elif kind in ("seen", "delivered"):
             status = "read" if kind == "seen" else "delivered"
             await database_sync_to_async(services.mark_seen)(
-                channel=self.channel,
+                channel=self.chat_channel,
                 visitor=self.visitor,
                 message_id=content.get("id"),
                 status=status,
@@ -87,7 +87,7 @@ class VisitorSocketConsumer(AsyncJsonWebsocketConsumer):
         client_id = content.get("id")
         try:
             client_id, _created = await database_sync_to_async(services.post_message)(
-                channel=self.channel,
+                channel=self.chat_channel,
                 visitor=self.visitor,
                 client_id=client_id,
                 body=content.get("body"),

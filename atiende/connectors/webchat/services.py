@@ -270,9 +270,11 @@ def widget_config(channel: Channel, visitor: Visitor | None) -> dict[str, Any]:
     config = channel.config or {}
     is_open = inbox.channel_is_open(channel, timezone.now())
     return {
-        "name": config.get("title") or channel.name,
+        "name": channel.name,
+        # What the visitor reads in the panel's header; the channel's name is for the agents.
+        "title": config.get("title") or _("Chatea con nosotros"),
         "color": channel.color,
-        "greeting": config.get("greeting") or _("¡Hola! 👋 ¿En qué podemos ayudarte hoy?"),
+        "greeting": config.get("greeting") or _("¡Hola! ¿En qué podemos ayudarte hoy?"),
         "prechat": prechat_fields(channel),
         "open": is_open,
         "out_of_hours_message": "" if is_open else channel.out_of_hours_message,

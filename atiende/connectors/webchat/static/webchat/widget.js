@@ -167,6 +167,8 @@
     '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="1.9" stroke-linecap="round" stroke-linejoin="round" d="M20.5 11.5l-8.2 8.2a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8"/></svg>';
   var ICON_MOON =
     '<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M20.7 14.6A8.5 8.5 0 0 1 9.4 3.3a8.5 8.5 0 1 0 11.3 11.3Z"/></svg>';
+  var ICON_AGENT =
+    '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="currentColor" d="M12 2a8 8 0 0 0-8 8v4.5A2.5 2.5 0 0 0 6.5 17H8v-6H6v-1a6 6 0 1 1 12 0v1h-2v6h2v.5a1.5 1.5 0 0 1-1.5 1.5H13a1 1 0 1 0 0 2h3.5a3.5 3.5 0 0 0 3.5-3.5V10a8 8 0 0 0-8-8Z"/></svg>';
   var ICON_FILE =
     '<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" d="M14 3H6.5A1.5 1.5 0 0 0 5 4.5v15A1.5 1.5 0 0 0 6.5 21h11a1.5 1.5 0 0 0 1.5-1.5V8l-5-5Zm0 0v5h5"/></svg>';
 
@@ -245,9 +247,9 @@
     shadow.appendChild(el("style", { text: CSS }));
     root = el("div", { class: "aw", style: "--c:" + color + ";--ct:" + contrastText(color) });
 
-    titleEl = el("div", { class: "aw-title", text: config.name });
+    titleEl = el("div", { class: "aw-title", text: config.title || config.name });
     statusEl = el("div", { class: "aw-status", text: config.open ? T.online : T.offline });
-    avatarEl = el("div", { class: "aw-avatar", "aria-hidden": "true", text: (config.name || "A").trim().charAt(0).toUpperCase() });
+    avatarEl = el("div", { class: "aw-avatar", "aria-hidden": "true", html: ICON_AGENT });
     var closeBtn = el("button", { type: "button", class: "aw-close", "aria-label": T.close, html: ICON_DOWN, onclick: toggle });
     var header = el("header", { class: "aw-header" }, [avatarEl, el("div", { class: "aw-head-text" }, [titleEl, statusEl]), closeBtn]);
 
@@ -290,7 +292,7 @@
     composer = el("div", { class: "aw-composer" }, [attach, input, fileInput, send]);
     composer.hidden = true;
 
-    panel = el("div", { class: "aw-panel", role: "dialog", "aria-label": config.name, id: "atiende-widget-panel" }, [
+    panel = el("div", { class: "aw-panel", role: "dialog", "aria-label": config.title || config.name, id: "atiende-widget-panel" }, [
       header,
       oohEl,
       connEl,
