@@ -8,6 +8,27 @@ C = "inbox/<int:conversation_id>/"
 
 urlpatterns = [
     path("inbox/", views.inbox, name="index"),
+    path("inbox/lista/", views.conversation_list, name="list"),
+    path("inbox/contadores/", views.counts, name="counts"),
+    path("inbox/en-linea/", views.online, name="online"),
+    path("inbox/menciones/", views.mentions, name="mentions"),
+    path("inbox/nuevo/", views.start, name="start"),
+    path(C, views.conversation, name="conversation"),
+    path(C + "fila/", views.row, name="row"),
+    path(C + "cabecera/", views.header, name="header"),
+    path(C + "mensajes/", views.thread_messages, name="messages"),
+    path(C + "mensajes/<int:message_id>/", views.message, name="message"),
+    path(C + "mensajes/<int:message_id>/reintentar/", views.retry, name="retry"),
+    path(C + "adjuntos/<int:attachment_id>/", views.attachment, name="attachment"),
+    path(C + "tomar/", views.take, name="take"),
+    path(C + "transferir/", views.transfer, name="transfer"),
+    path(C + "bandeja/", views.move, name="move"),
+    path(C + "etiquetas/", views.labels, name="labels"),
+    path(C + "leido/", views.mark_read, name="mark_read"),
+    path(C + "enviar/", views.send, name="send"),
+    path(C + "plantilla/", views.send_template, name="send_template"),
+    path(C + "atajos/", views.canned, name="canned"),
+    path(C + "plantillas/", views.templates, name="templates"),
 ]
 
 # --- settings (canales, respuestas rápidas, plantillas) ---

@@ -8,6 +8,7 @@
   let socket = null;
   let retry = 0;
   let pinger = null;
+  let opened = false; // a later "open" is a reconnection: pages catch up on what they missed
 
   function setState(state) {
     if (!stateEl) return;
@@ -75,6 +76,8 @@
     socket.addEventListener("open", () => {
       retry = 0;
       setState("open");
+      if (opened) body.dispatchEvent(new CustomEvent("atiende:reconnected"));
+      opened = true;
       clearInterval(pinger);
       pinger = setInterval(() => socket.readyState === 1 && socket.send('{"type":"ping"}'), 30000);
     });

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from atiende.contacts.demo import seed_contacts
+from atiende.inbox.demo import seed_inbox
 from atiende.users import services
 from atiende.users.models import AgentStatus, Role, Team, User
 
@@ -101,7 +102,8 @@ class Command(BaseCommand):
             if user.agent_status == AgentStatus.OFFLINE:
                 services.set_agent_status(user=user, status=AgentStatus.ACTIVE, by=admin)
         contacts = seed_contacts(by=admin)
+        conversations = seed_inbox(by=admin)
         self.stdout.write(
             f"Demo: {created} usuarios nuevos, {Team.objects.count()} equipos, "
-            f"{contacts} contactos nuevos."
+            f"{contacts} contactos nuevos, {conversations} conversaciones nuevas."
         )
