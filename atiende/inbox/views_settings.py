@@ -190,7 +190,11 @@ class ChannelForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.channel = channel
         self.fields["team"].queryset = _teams()
+        self.fields["greeting"].widget.attrs["placeholder"] = _(
+            "¡Hola! ¿En qué podemos ayudarte hoy?"
+        )
         if channel is not None:
+            self.fields["title"].widget.attrs["placeholder"] = channel.name
             self.fields["kind"].disabled = True
             self.fields["kind"].help_text = _("El tipo de un canal no se cambia.")
         for day, _label in WEEKDAYS:
