@@ -62,9 +62,9 @@
     if (!ul) return;
     const seq = (rowRequests[id] = (rowRequests[id] || 0) + 1);
     const resp = await fetch(`/inbox/${id}/fila/?${listQs()}`, { headers: { "HX-Request": "true" } });
+    const html = resp.ok ? (await resp.text()).trim() : "";
     if (seq !== rowRequests[id] || list() !== ul) return; // a newer refresh or another list won
     const old = ul.querySelector(`[data-conversation-id="${id}"]`);
-    const html = resp.ok ? (await resp.text()).trim() : "";
     if (!html) {
       if (old) old.remove();
       return;
