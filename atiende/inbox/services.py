@@ -167,9 +167,20 @@ def _store_media(message: Message, media: tuple[Media, ...]) -> None:
             logger.warning("inbound media refused", extra={"message_id": message.pk})
 
 
-@transaction.atomic
+class _AlreadyStored(Exception):
+    """Another process stored the same delivery while we were at it."""
+
+
 def receive_message(inbound: InboundMessage) -> Message | None:
     """Store a customer's message once; a repeated delivery returns None and changes nothing."""
+    try:
+        return _receive_message(inbound)
+    except _AlreadyStored:
+        return None
+
+
+@transaction.atomic
+def _receive_message(inbound: InboundMessage) -> Message | None:
     channel = Channel.objects.get(pk=inbound.channel_id)
     if (
         inbound.external_id
@@ -216,7 +227,9 @@ def receive_message(inbound: InboundMessage) -> Message | None:
                 status=MessageStatus.RECEIVED,
             )
     except IntegrityError:
-        return None  # the same delivery raced us in another process
+        # The same delivery raced us in another process: undo the contact and conversation
+        # this attempt may have created, not just the message.
+        raise _AlreadyStored from None
     _store_media(message, inbound.media)
     conversation.unread_count += 1
     conversation.last_message_at = at

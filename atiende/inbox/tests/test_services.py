@@ -203,6 +203,30 @@ def test_concurrent_deliveries_of_the_same_message_store_it_once():
     assert Contact.objects.count() == 1
 
 
+def test_a_delivery_that_loses_the_race_leaves_no_contact_or_conversation_behind(team, monkeypatch):
+    """Two processes receive a new sender's first message at once: both miss the other's row
+    (invisible until it commits), and the loser's insert hits the unique (channel, external id).
+    Its whole work must roll back, not leave an empty conversation and a duplicate contact."""
+    from django.db.models import QuerySet
+
+    channel = make_channel(team=team)
+    receive(channel, "visitante-1", "Hola", external_id="dup-2", name="Ana")
+    real_exists = QuerySet.exists
+    blind = [True]  # the first look for the message does not see the winner's row
+
+    def exists(queryset):
+        if queryset.model is Message and blind:
+            return not blind.pop()
+        return real_exists(queryset)
+
+    monkeypatch.setattr(QuerySet, "exists", exists)
+    assert receive(channel, "visitante-2", "Hola", external_id="dup-2", name="Ana B") is None
+    assert not blind
+    assert Message.objects.count() == 1
+    assert Conversation.objects.count() == 1
+    assert Contact.objects.count() == 1
+
+
 def test_an_existing_contact_is_matched_by_phone_in_any_format(team):
     contact = make_contact(first_name="Rosa", last_name="Giménez", phone="0991 651351")
     channel = make_channel(kind="whatsapp", team=team)
