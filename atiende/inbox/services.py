@@ -609,8 +609,8 @@ def send_template(
         raise ValidationError({"template": _("La plantilla no está aprobada.")})
     if template.channel_id not in (None, conversation.channel_id):
         raise ValidationError({"template": _("La plantilla no es de este canal.")})
-    needed = len(set(re.findall(r"\{\{(\d+)\}\}", template.body)))
-    if len([v for v in variables if str(v).strip()]) < needed:
+    used = {int(number) for number in re.findall(r"\{\{(\d+)\}\}", template.body)}
+    if any(n < 1 or n > len(variables) or not str(variables[n - 1]).strip() for n in used):
         raise ValidationError({"variables": _("Completa todas las variables de la plantilla.")})
     body = re.sub(
         r"\{\{(\d+)\}\}", lambda m: str(variables[int(m.group(1)) - 1]).strip(), template.body

@@ -717,6 +717,25 @@ def test_send_template_checks_status_channel_and_variables(team_agent, admin_use
     assert message.body == "uno y dos" and message.kind == "template"
 
 
+def test_send_template_needs_every_numbered_variable(team_agent, admin_user, team):
+    conversation = conversation_for(make_channel(team=team))
+    gap = services.save_template(by=admin_user, name="hueco", body="{{1}} y {{3}}")
+    pair = services.save_template(by=admin_user, name="par", body="{{1}} y {{2}}")
+    for template, variables in ((gap, ["uno", "dos"]), (pair, ["", "dos", "tres"])):
+        with pytest.raises(ValidationError) as exc:
+            services.send_template(
+                conversation=conversation, by=team_agent, template=template, variables=variables
+            )
+        assert exc.value.message_dict == {
+            "variables": ["Completa todas las variables de la plantilla."]
+        }
+    assert conversation.messages.count() == 1
+    message = services.send_template(
+        conversation=conversation, by=team_agent, template=gap, variables=["uno", "", "tres"]
+    )
+    assert message.body == "uno y tres"
+
+
 def test_channel_is_validated(admin_user, agent):
     with pytest.raises(ValidationError) as exc:
         services.save_channel(
