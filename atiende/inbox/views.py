@@ -451,7 +451,17 @@ def _action(request: HttpRequest, conv: Conversation, do) -> HttpResponse:
         conv = do()
     except ValidationError as exc:
         error = _first_error(exc)
-    conv = _conversation(request, conv.pk)
+    try:
+        conv = _conversation(request, conv.pk)
+    except PermissionDenied:
+        # Transferred to a team the user is not in: it is no longer theirs to see.
+        flash.success(request, _("Conversación transferida."))
+        index = reverse("inbox:index")
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = index
+            return response
+        return redirect(index)
     if request.htmx:
         return _render_header(request, conv, action_error=error)
     if error:
