@@ -370,7 +370,7 @@ def assign_conversation(
 ) -> Conversation:
     """Take, transfer or release a conversation (optionally to another team)."""
     require(by, "inbox.view_conversation", conversation)
-    if assignee is not None and assignee.pk != by.pk:
+    if assignee is None or assignee.pk != by.pk:  # handing it on or releasing it
         require(by, "inbox.transfer_conversation", conversation)
     if assignee is not None and not assignee.is_active:
         raise ValidationError({"assignee": _("El usuario no está activo.")})

@@ -406,6 +406,30 @@ def test_agent_takes_and_transfers_within_the_rules(team_agent, team, supervisor
         services.assign_conversation(conversation=conversation, assignee=team_agent, by=team_agent)
 
 
+def test_only_the_holder_or_a_supervisor_releases_a_conversation(team_agent, team, supervisor):
+    colleague = UserFactory(username="colega")
+    team.members.add(colleague)
+    conversation = conversation_for(make_channel(team=team))
+    conversation = services.assign_conversation(
+        conversation=conversation, assignee=colleague, by=colleague
+    )
+    with pytest.raises(PermissionDenied):
+        services.assign_conversation(conversation=conversation, assignee=None, by=team_agent)
+    conversation.refresh_from_db()
+    assert conversation.assignee == colleague
+    released = services.assign_conversation(conversation=conversation, assignee=None, by=colleague)
+    assert released.assignee is None and released.assigned_at is None
+    conversation = services.assign_conversation(
+        conversation=released, assignee=colleague, by=colleague
+    )
+    assert (
+        services.assign_conversation(
+            conversation=conversation, assignee=None, by=supervisor
+        ).assignee
+        is None
+    )
+
+
 def test_assigning_to_an_inactive_user_is_refused(team_agent, team):
     conversation = conversation_for(make_channel(team=team))
     gone = UserFactory(username="baja", is_active=False)
