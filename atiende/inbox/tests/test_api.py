@@ -490,6 +490,7 @@ def test_agent_transfers_their_own_but_not_a_colleagues(api, team_agent, teams, 
     third = UserFactory(username="tercero")
     response = api(team_agent, "post", url, {"assignee": third.pk})
     assert response.status_code == 403  # …but not handing a colleague's chat to someone else
+    assert api(team_agent, "post", url, {"assignee": None}).status_code == 403  # nor releasing
     mine.refresh_from_db()
     assert mine.assignee == colleague
 
