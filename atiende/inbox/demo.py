@@ -156,7 +156,7 @@ CONVERSATIONS = [
                 "Listo, te envío la cotización actualizada en un momento.",
                 30,
                 "failed",
-                {"error": "Número sin WhatsApp activo (131026)"},
+                {"error": "Número sin WhatsApp activo"},
             ),
         ],
     ),

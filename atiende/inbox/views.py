@@ -724,6 +724,13 @@ def mentions(request: HttpRequest) -> HttpResponse:
 # --- "Enviar mensaje a número" ----------------------------------------------------------------
 
 
+def _needs_template(channel) -> bool:
+    try:
+        return connector_for(channel.kind).capabilities.templates
+    except LookupError:
+        return False
+
+
 def _start_form(request: HttpRequest, data=None) -> StartConversationForm:
     channels = selectors.active_channels()
     templates = MessageTemplate.objects.filter(
@@ -767,8 +774,10 @@ def start(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "section": "inbox",
-            "template_channels": {
-                str(t.pk): t.channel_id or "" for t in form.fields["template"].queryset
-            },
+            "template_channels": [
+                channel.pk
+                for channel in form.fields["channel"].queryset
+                if _needs_template(channel)
+            ],
         },
     )

@@ -511,13 +511,26 @@
     if (!("ontouchstart" in window)) ta.focus({ preventScroll: true });
   }
 
-  // "Enviar mensaje a número": only the templates of the chosen channel.
-  document.addEventListener("change", (e) => {
-    if (!e.target.matches("#start-form [name=channel]")) return;
-    const channel = e.target.value;
+  // "Enviar mensaje a número": only the templates of the chosen channel, and the template fields
+  // only on channels that use templates.
+  function syncStartForm() {
+    const select = document.querySelector("#start-form [name=channel]");
+    if (!select) return;
+    const option = select.selectedOptions[0];
+    const channel = select.value;
+    const templates = Boolean(option && option.dataset.templates);
+    document.querySelectorAll("#start-form .start-template-field").forEach((el) => {
+      el.hidden = !templates && !el.querySelector(".is-invalid, .invalid-feedback");
+    });
     document.querySelectorAll("#start-form [name=template] option[data-channel]").forEach((opt) => {
       opt.hidden = opt.dataset.channel !== "" && opt.dataset.channel !== channel;
     });
+  }
+  document.addEventListener("change", (e) => {
+    if (e.target.matches("#start-form [name=channel]")) syncStartForm();
+  });
+  body.addEventListener("htmx:afterSwap", (e) => {
+    if (e.detail.target && e.detail.target.id === "start-modal-body") syncStartForm();
   });
 
   initChat();
