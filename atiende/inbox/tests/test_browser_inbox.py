@@ -14,6 +14,7 @@ import pytest
 
 from atiende.core.tests.live import free_port
 from atiende.core.tests.test_browser import _shot, page  # noqa: F401  (fixtures)
+from atiende.inbox import services
 from atiende.inbox.models import CannedResponse, Conversation, ConversationStatus, Message
 from atiende.inbox.tests.inbox_data import make_channel, receive
 from atiende.users.tests.factories import PASSWORD, TeamFactory
@@ -116,8 +117,22 @@ def test_live_message_take_canned_answer_and_resolve(inproc_server, page, agent)
     _shot(page, "inbox-chat")
 
     # The customer answers while the chat is open: it appears without reload.
+    typing = page.locator("#typing span")
+    expect(typing).to_be_hidden()
+    _in_thread(services.notify_typing, conversation)
+    expect(typing).to_be_visible()
+    expect(typing).to_have_text("Lucía Benítez está escribiendo…")
     _in_thread(receive, channel, "visitante-1", "¡Gracias!")
     expect(page.locator("#thread .message-in")).to_have_count(2)
+    expect(typing).to_be_hidden()  # the message ends the typing hint
+
+    # A dropped socket: what arrives meanwhile is fetched when it reconnects.
+    page.evaluate("window.atiende.socket.close()")
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "closed")
+    _in_thread(receive, channel, "visitante-1", "¿Siguen ahí?")
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open", timeout=5000)
+    expect(page.locator("#thread .message-in")).to_have_count(3)
+    expect(page.locator("#thread .message-in").last).to_contain_text("¿Siguen ahí?")
 
     page.locator('button[data-action="resolve"]').click()
     expect(page.locator("#chat-header")).to_contain_text("Atendidos")
