@@ -382,7 +382,12 @@ def thread_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return render(
         request,
         "inbox/_messages.html",
-        {"items": items, "conversation": conv, "older": before is not None},
+        {
+            "items": items,
+            "conversation": conv,
+            "older": before is not None,
+            "has_older": len(items) >= THREAD_SIZE,
+        },
     )
 
 

@@ -657,3 +657,17 @@ def test_start_form_page_without_javascript(logged, channel):
     response = logged.get(url("start"))
     assert response.status_code == 200
     assert "Enviar mensaje a número" in response.content.decode()
+
+
+def test_long_threads_load_older_messages_on_demand(logged, channel):
+    conversation = conversation_for(channel, "Mensaje 0")
+    for n in range(1, 65):
+        receive(channel, conversation.recipient, f"Mensaje {n}")
+    response = logged.get(url("conversation", conversation.pk))
+    items = response.context["items"]
+    assert len(items) == 60 and items[-1]["message"].body == "Mensaje 64"
+    assert "Ver mensajes anteriores" in response.content.decode()
+    older = logged.get(url("messages", conversation.pk, antes=items[0]["message"].pk), **HTMX)
+    bodies = [item["message"].body for item in older.context["items"]]
+    assert bodies == [f"Mensaje {n}" for n in range(5)]
+    assert "Ver mensajes anteriores" not in older.content.decode()

@@ -220,6 +220,15 @@
 
   // --- after htmx swaps ------------------------------------------------------------------------
 
+  // Older messages loaded above may repeat the day separator of the first day already shown.
+  function dedupeDays() {
+    const seen = new Set();
+    document.querySelectorAll("#thread .day-separator").forEach((el) => {
+      if (seen.has(el.dataset.day)) el.remove();
+      else seen.add(el.dataset.day);
+    });
+  }
+
   function initTooltips(root) {
     if (!window.bootstrap) return;
     root.querySelectorAll('[data-bs-toggle="tooltip"]').forEach((el) => bootstrap.Tooltip.getOrCreateInstance(el));
@@ -235,6 +244,7 @@
     } else if (target.id === "conversation-pane") {
       initChat();
     }
+    dedupeDays();
     initTooltips(target.parentElement || document);
   });
 
