@@ -249,6 +249,9 @@ def test_config_gives_texts_colour_greeting_and_hours(client, channel):
     assert data["prechat"] == ["name", "phone"]
     assert data["open"] is True and data["out_of_hours_message"] == ""
     assert data["texts"]["start"] == "Iniciar chat"
+    english = client.get(url(channel, "config"), headers={"Cookie": "atiende_language=en"})
+    assert english.json()["texts"]["start"] == "Start chat"
+    assert english.json()["greeting"] == "¡Hola! Soy Sigo."  # the channel's own words stay
 
 
 def test_demo_page_embeds_the_first_active_webchat_channel(client, channel):
