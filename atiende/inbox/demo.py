@@ -164,7 +164,7 @@ CONVERSATIONS = [
         "wa-diego",
         "wa",
         "open",
-        "sofia",
+        "carlos",
         [],
         [
             ("in", "Tuve un choque leve, ¿dónde está el taller más cercano?", 25, "", {}),
