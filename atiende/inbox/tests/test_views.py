@@ -671,3 +671,27 @@ def test_long_threads_load_older_messages_on_demand(logged, channel):
     bodies = [item["message"].body for item in older.context["items"]]
     assert bodies == [f"Mensaje {n}" for n in range(5)]
     assert "Ver mensajes anteriores" not in older.content.decode()
+
+
+def test_demo_inbox_is_idempotent_and_fills_the_three_trays(client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from atiende.inbox.models import Channel
+    from atiende.users.models import User
+
+    call_command("seed_demo", stdout=StringIO())
+    counts = (Channel.objects.count(), Conversation.objects.count(), Message.objects.count())
+    call_command("seed_demo", stdout=StringIO())
+    assert (Channel.objects.count(), Conversation.objects.count(), Message.objects.count()) == (
+        counts
+    )
+    assert counts[0] == 2 and counts[1] == 10
+    assert {"saludo", "horario", "despedida"} <= set(
+        CannedResponse.objects.values_list("shortcut", flat=True)
+    )
+    assert MessageTemplate.objects.count() == 2
+    client.force_login(User.objects.get(username="supervisor"))
+    assert client.get(url("counts")).json() == {"pending": 3, "open": 4, "resolved": 3}
+    assert not Message.objects.filter(status=MessageStatus.QUEUED).exists()  # nothing to send
