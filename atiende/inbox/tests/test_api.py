@@ -82,7 +82,7 @@ def template_kind():
     """A test-only channel kind whose connector demands templates to start a conversation."""
 
     class TemplateOnly:
-        kind = "prueba-plantillas"
+        kind = "tpl-prueba"
         capabilities = connectors.Capabilities(templates=True)
 
         def send(self, channel, message):
