@@ -3,6 +3,7 @@
 import datetime
 
 from django.db.models import Count, F, Q, QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from atiende.activities import timeline
@@ -144,7 +145,12 @@ def contact_activity_stats(*, contact: Contact) -> dict[str, dict[str, int]]:
         str(labels.get("task", "task")): totals["tasks"],
         str(labels.get("call", "call")): calls,
     }
+    # "Preferencia de canales": calls are the phone channel; other apps count their own.
+    channels = {str(_("Teléfono")): calls} if calls else {}
+    for name, n in timeline.channel_counts(contact).items():
+        channels[name] = channels.get(name, 0) + n
     return {
+        "channels": channels,
         "calls_by_direction": by_direction,
         "calls_by_outcome": by_outcome,
         "interactions_by_kind": {k: v for k, v in by_kind.items() if v},

@@ -37,3 +37,20 @@ def kinds() -> dict[str, Any]:
 
 def sources() -> dict[str, TimelineSource]:
     return {kind: source for kind, (_label, source) in _SOURCES.items()}
+
+
+ChannelCounter = Callable[[Contact], dict[str, int]]
+_CHANNEL_COUNTERS: list[ChannelCounter] = []
+
+
+def register_channel_counter(counter: ChannelCounter) -> None:
+    """Apps with channels (inbox, e-mail) report a contact's interactions per channel name."""
+    _CHANNEL_COUNTERS.append(counter)
+
+
+def channel_counts(contact: Contact) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for counter in _CHANNEL_COUNTERS:
+        for name, n in counter(contact).items():
+            counts[name] = counts.get(name, 0) + n
+    return counts

@@ -868,9 +868,7 @@ def tab_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _dashboard_context(request: HttpRequest, contact: Contact) -> dict:
     stats = activity_selectors.contact_activity_stats(contact=contact)
-    channels = {}
-    if stats["totals"]["calls"]:
-        channels[_("Teléfono")] = stats["totals"]["calls"]
+    channels = stats["channels"]
 
     def chart(data: dict, kind: str) -> dict:
         return {"type": kind, "labels": list(data), "values": list(data.values())}

@@ -6,3 +6,7 @@ class InboxConfig(AppConfig):
     name = "atiende.inbox"
     label = "inbox"
     verbose_name = _("Inbox")
+
+    def ready(self) -> None:
+        # Registers conversations on the contact timeline, channel counts and the merge part.
+        from atiende.inbox import selectors, services  # noqa: F401

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
+from django.utils.translation import gettext_lazy
 
+from atiende.activities.timeline import TimelineItem, register_channel_counter, register_source
 from atiende.contacts.selectors import search_condition
 from atiende.core.models import Attachment
 from atiende.inbox.models import (
@@ -15,6 +17,7 @@ from atiende.inbox.models import (
     Conversation,
     ConversationStatus,
     Message,
+    MessageDirection,
     MessageTemplate,
 )
 from atiende.users.models import User
@@ -217,3 +220,34 @@ def approved_templates(*, channel: Channel, query: str = "") -> QuerySet[Message
 
 def active_channels() -> QuerySet[Channel]:
     return Channel.objects.filter(is_active=True).select_related("team").order_by("name")
+
+
+# --- the contact profile: conversations on the timeline and in "preferencia de canales" ---
+
+
+def _conversation_items(contact, since, until, limit) -> list[TimelineItem]:
+    conversations = Conversation.objects.filter(contact=contact)
+    if since:
+        conversations = conversations.filter(created_at__gte=since)
+    if until:
+        conversations = conversations.filter(created_at__lt=until)
+    return [
+        TimelineItem("conversation", c.created_at, c, "inbox/items/_conversation.html")
+        for c in conversations.select_related("channel", "assignee").order_by("-created_at", "-id")[
+            :limit
+        ]
+    ]
+
+
+def _messages_by_channel(contact) -> dict[str, int]:
+    rows = (
+        Message.objects.filter(conversation__contact=contact, direction=MessageDirection.INBOUND)
+        .values("channel__name")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["channel__name"]: row["n"] for row in rows}
+
+
+register_source("conversation", gettext_lazy("Conversaciones"), _conversation_items)
+register_channel_counter(_messages_by_channel)

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from atiende.connectors.base import (
     InboundMessage,
@@ -30,7 +31,12 @@ from atiende.connectors.base import (
     connector_for,
 )
 from atiende.contacts.models import Contact, ContactPoint, Label
-from atiende.contacts.services import PointInput, create_contact, record_interaction
+from atiende.contacts.services import (
+    PointInput,
+    create_contact,
+    record_interaction,
+    register_merge_part,
+)
 from atiende.core import audit
 from atiende.core.attachments import store_attachment
 from atiende.core.models import Attachment
@@ -922,3 +928,10 @@ def save_channel(
         after=audit.snapshot(channel, ["name", "team", "is_active"]),
     )
     return channel
+
+
+def _move_conversations(survivor: Contact, duplicate: Contact) -> int:
+    return Conversation.objects.filter(contact=duplicate).update(contact=survivor)
+
+
+register_merge_part("conversations", gettext_lazy("Conversaciones"), _move_conversations)

@@ -20,7 +20,14 @@ POINT_ICONS = {
     "messenger": "messenger",
     "instagram": "instagram",
 }
-TIMELINE_ICONS = {"note": "sticky", "task": "check2-square", "call": "telephone"}
+TIMELINE_ICONS = {
+    "note": "sticky",
+    "task": "check2-square",
+    "call": "telephone",
+    "conversation": "chat-dots",
+    "ticket": "ticket-detailed",
+    "email": "envelope",
+}
 FILE_ICONS = {
     "image/": "file-earmark-image",
     "application/pdf": "file-earmark-pdf",
