@@ -1,0 +1,312 @@
+"""Every non-trivial read about tickets: the list with its filters, owner counts, the board, the
+ticket page's timeline and the contact profile's Tickets card. Each list is bounded and joined."""
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.utils.translation import gettext_lazy
+
+from atiende.activities.timeline import TimelineItem, register_source
+from atiende.contacts.models import Contact
+from atiende.contacts.selectors import search_condition
+from atiende.core.models import Attachment, AuditEntry
+from atiende.tickets.models import (
+    PRIORITY_RANK,
+    Pipeline,
+    Stage,
+    Ticket,
+    TicketNote,
+    parse_number,
+)
+from atiende.tickets.services import default_pipeline
+from atiende.users.models import User
+
+__all__ = ["default_pipeline"]
+
+# Sort key → order_by. "priority" is most urgent first.
+SORTS: dict[str, list[Any]] = {
+    "-last_activity": ["-last_activity_at", "-id"],
+    "last_activity": ["last_activity_at", "id"],
+    "-created": ["-created_at", "-id"],
+    "created": ["created_at", "id"],
+    "priority": ["-priority_rank", "-last_activity_at", "-id"],
+    "-priority": ["priority_rank", "-last_activity_at", "-id"],
+    "name": ["name", "id"],
+    "number": ["id"],
+    "-number": ["-id"],
+}
+BOARD_COLUMN_LIMIT = 25
+
+
+@dataclass
+class TicketFilters:
+    """Every list filter. `owner`: a user id, "me" (mine) or "none" (unassigned)."""
+
+    stage: int | None = None
+    stage_key: str = ""
+    priority: str = ""
+    owner: int | str | None = None
+    team: int | None = None
+    pipeline: int | None = None
+    created_after: datetime.datetime | None = None
+    created_before: datetime.datetime | None = None
+    last_activity_after: datetime.datetime | None = None
+    last_activity_before: datetime.datetime | None = None
+    label: int | None = None
+    contact: int | None = None
+    account: int | None = None
+    state: str = ""  # "open" | "closed" | ""
+    q: str = ""
+    sort: str = "-last_activity"
+
+
+def _visible(user: User) -> QuerySet[Ticket]:
+    if not user.has_perm("tickets.view_ticket"):
+        raise PermissionDenied
+    return Ticket.objects.all()
+
+
+def _priority_rank() -> Case:
+    return Case(
+        *[When(priority=key, then=Value(rank)) for key, rank in PRIORITY_RANK.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _search(q: str) -> Q:
+    q = (q or "").strip()
+    if not q:
+        return Q()
+    condition = Q(name__icontains=q) | Q(account__number__iexact=q)
+    number = parse_number(q)
+    if number is not None:
+        condition |= Q(pk=number)
+    contact_q = search_condition(q)
+    if contact_q:
+        condition |= Q(contact__in=Contact.objects.filter(contact_q).values("pk"))
+    return condition
+
+
+def apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters, user: User) -> QuerySet:
+    f = filters
+    if f.stage:
+        tickets = tickets.filter(stage_id=f.stage)
+    if f.stage_key:
+        tickets = tickets.filter(stage__key=f.stage_key)
+    if f.priority:
+        tickets = tickets.filter(priority=f.priority)
+    if f.owner == "me":
+        tickets = tickets.filter(owner=user)
+    elif f.owner == "none":
+        tickets = tickets.filter(owner__isnull=True)
+    elif f.owner not in (None, ""):
+        tickets = tickets.filter(owner_id=int(f.owner))
+    if f.team:
+        tickets = tickets.filter(team_id=f.team)
+    if f.pipeline:
+        tickets = tickets.filter(pipeline_id=f.pipeline)
+    if f.created_after:
+        tickets = tickets.filter(created_at__gte=f.created_after)
+    if f.created_before:
+        tickets = tickets.filter(created_at__lt=f.created_before)
+    if f.last_activity_after:
+        tickets = tickets.filter(last_activity_at__gte=f.last_activity_after)
+    if f.last_activity_before:
+        tickets = tickets.filter(last_activity_at__lt=f.last_activity_before)
+    if f.label:
+        tickets = tickets.filter(labels__id=f.label)
+    if f.contact:
+        tickets = tickets.filter(contact_id=f.contact)
+    if f.account:
+        tickets = tickets.filter(account_id=f.account)
+    if f.state == "open":
+        tickets = tickets.filter(closed_at__isnull=True)
+    elif f.state == "closed":
+        tickets = tickets.filter(closed_at__isnull=False)
+    if f.q:
+        tickets = tickets.filter(_search(f.q))
+    return tickets
+
+
+def _joined(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return tickets.select_related(
+        "pipeline", "stage", "owner", "team", "contact", "account"
+    ).prefetch_related("labels")
+
+
+def tickets_for_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    """The tickets the user may see, filtered and sorted; joined for the list (no N+1)."""
+    tickets = apply_filters(_visible(user), filters, user)
+    order = SORTS.get(filters.sort, SORTS["-last_activity"])
+    if any("priority_rank" in str(key) for key in order):
+        tickets = tickets.annotate(priority_rank=_priority_rank())
+    if filters.label:
+        tickets = tickets.distinct()
+    return _joined(tickets).order_by(*order)
+
+
+def owner_counts(*, user: User, filters: TicketFilters | None = None) -> list[dict[str, Any]]:
+    """Open tickets per owner ("Ticket owner" filter with its counts), the unassigned as None."""
+    filters = filters or TicketFilters(state="open")
+    base = apply_filters(_visible(user), TicketFilters(**{**filters.__dict__, "owner": None}), user)
+    rows = base.values("owner_id").annotate(n=Count("id", distinct=True)).order_by("-n")
+    users = {
+        u.pk: u for u in User.objects.filter(pk__in=[r["owner_id"] for r in rows if r["owner_id"]])
+    }
+    return [
+        {"owner": users.get(row["owner_id"]), "owner_id": row["owner_id"], "count": row["n"]}
+        for row in rows
+    ]
+
+
+def my_ticket_count(*, user: User) -> int:
+    return _visible(user).filter(owner=user, closed_at__isnull=True).count()
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    count: int
+    tickets: list[Ticket]
+
+
+def board_columns(
+    *,
+    user: User,
+    pipeline: Pipeline | None = None,
+    filters: TicketFilters | None = None,
+    per_column: int = BOARD_COLUMN_LIMIT,
+) -> list[BoardColumn]:
+    """The kanban: each stage with its count and its newest tickets (at most `per_column`), in a
+    fixed number of queries whatever the number of stages or tickets."""
+    pipeline = pipeline or default_pipeline()
+    filters = filters or TicketFilters()
+    stages = list(pipeline.stages.order_by("position", "id"))
+    base = apply_filters(_visible(user), filters, user).filter(pipeline=pipeline)
+    if filters.label:
+        base = base.filter(pk__in=base.values("pk"))
+    counts = dict(
+        base.values("stage_id").annotate(n=Count("id", distinct=True)).values_list("stage_id", "n")
+    )
+    ranked = base.annotate(
+        column_rank=Window(
+            RowNumber(),
+            partition_by=[F("stage_id")],
+            order_by=[F("last_activity_at").desc(), F("id").desc()],
+        )
+    ).filter(column_rank__lte=per_column)
+    by_stage: dict[int, list[Ticket]] = {stage.pk: [] for stage in stages}
+    for ticket in _joined(ranked).order_by("-last_activity_at", "-id"):
+        by_stage.setdefault(ticket.stage_id, []).append(ticket)
+    return [BoardColumn(stage, counts.get(stage.pk, 0), by_stage[stage.pk]) for stage in stages]
+
+
+def pipelines_with_stages() -> QuerySet[Pipeline]:
+    return (
+        Pipeline.objects.select_related("team")
+        .prefetch_related("stages")
+        .order_by("position", "id")
+    )
+
+
+def ticket_detail(*, user: User, ticket_id: int) -> Ticket:
+    """One ticket for its page or the API; Ticket.DoesNotExist when there is none."""
+    return (
+        _joined(_visible(user))
+        .prefetch_related("followers", "conversations__channel")
+        .get(pk=ticket_id)
+    )
+
+
+def ticket_attachments(*, ticket: Ticket) -> QuerySet[Attachment]:
+    """Files of the ticket itself (escalation screenshots) and of its notes."""
+    ticket_type = ContentType.objects.get_for_model(Ticket)
+    note_type = ContentType.objects.get_for_model(TicketNote)
+    note_ids = [str(pk) for pk in ticket.notes.values_list("pk", flat=True)]
+    return Attachment.objects.filter(
+        Q(owner_type=ticket_type, owner_id=str(ticket.pk))
+        | Q(owner_type=note_type, owner_id__in=note_ids)
+    ).order_by("created_at", "id")
+
+
+@dataclass
+class TicketEvent:
+    kind: str  # "note" | "stage" | "change" | "conversation"
+    at: datetime.datetime
+    actor: User | None
+    obj: Any = None
+    changes: dict | None = None
+
+
+def ticket_timeline(*, ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
+    """Notes, stage changes and other edits (from the audit history) and the linked conversations
+    with their message counts, newest first."""
+    events: list[TicketEvent] = []
+    notes = ticket.notes.select_related("author").order_by("-created_at", "-id")[:limit]
+    events += [TicketEvent("note", n.created_at, n.author, n) for n in notes]
+    entries = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Ticket), object_id=str(ticket.pk)
+        )
+        .exclude(action="note")
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+    for entry in entries:
+        kind = "stage" if "stage" in entry.changes else "change"
+        if entry.action == "create":
+            kind = "created"
+        events.append(TicketEvent(kind, entry.at, entry.actor, entry, entry.changes))
+    conversations = ticket.conversations.select_related("channel", "assignee").annotate(
+        message_count=Count("messages")
+    )
+    events += [
+        TicketEvent("conversation", c.last_message_at or c.created_at, c.assignee, c)
+        for c in conversations
+    ]
+    events.sort(key=lambda e: e.at, reverse=True)
+    return events[:limit]
+
+
+def contact_ticket_summary(*, contact: Contact, limit: int = 5) -> dict[str, Any]:
+    """The contact profile's Tickets card: open / closed / total and the latest ones."""
+    tickets = Ticket.objects.filter(contact=contact)
+    totals = tickets.aggregate(
+        total=Count("id"), open=Count("id", filter=Q(closed_at__isnull=True))
+    )
+    return {
+        "open": totals["open"],
+        "closed": totals["total"] - totals["open"],
+        "total": totals["total"],
+        "latest": list(
+            tickets.select_related("stage", "owner").order_by(
+                F("closed_at").asc(nulls_first=True), "-last_activity_at", "-id"
+            )[:limit]
+        ),
+    }
+
+
+# --- the contact profile: tickets on the timeline --------------------------------------------
+
+
+def _ticket_items(contact, since, until, limit) -> list[TimelineItem]:
+    tickets = Ticket.objects.filter(contact=contact)
+    if since:
+        tickets = tickets.filter(created_at__gte=since)
+    if until:
+        tickets = tickets.filter(created_at__lt=until)
+    return [
+        TimelineItem("ticket", t.created_at, t, "tickets/items/_ticket.html")
+        for t in tickets.select_related("stage", "owner", "account").order_by("-created_at", "-id")[
+            :limit
+        ]
+    ]
+
+
+register_source("ticket", gettext_lazy("Tickets"), _ticket_items)
