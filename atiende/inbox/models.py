@@ -294,3 +294,54 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})"
+
+
+class CommentStatus(models.TextChoices):
+    NEW = "new", _("Nuevo")
+    REPLIED = "replied", _("Respondido")
+    HIDDEN = "hidden", _("Oculto")
+    HANDLED = "handled", _("Atendido")
+
+
+class SocialComment(models.Model):
+    """A comment on a Facebook page post or an Instagram media: the comments tray."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="comments")
+    external_id = models.CharField(max_length=200)
+    post_id = models.CharField(max_length=200, blank=True)
+    post_caption = models.TextField(_("publicación"), blank=True)
+    post_permalink = models.URLField(max_length=500, blank=True)
+    post_thumbnail_url = models.URLField(max_length=1000, blank=True)
+    parent_external_id = models.CharField(max_length=200, blank=True)
+    author_id = models.CharField(max_length=200, blank=True)
+    author_name = models.CharField(_("autor"), max_length=200, blank=True)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="social_comments"
+    )
+    body = models.TextField(_("comentario"), blank=True)
+    created_at = models.DateTimeField(_("fecha"))
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        _("estado"), max_length=10, choices=CommentStatus.choices, default=CommentStatus.NEW
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    reply_text = models.TextField(blank=True)
+    reply_external_id = models.CharField(max_length=200, blank=True)
+    private_reply_sent = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("comentario")
+        verbose_name_plural = _("comentarios")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="comment_external_id_once_per_channel"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="comment_tray")]
+
+    def __str__(self) -> str:
+        return self.body[:60]
