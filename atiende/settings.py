@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "atiende.inbox",
     "atiende.tickets",
     "atiende.connectors.webchat",
+    "atiende.connectors.whatsapp",
     "atiende.connectors.meta",
 ]
 

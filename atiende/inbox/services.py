@@ -62,6 +62,10 @@ from atiende.users.models import AgentStatus, Team, User
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 4096
+WINDOW_CLOSED = gettext_lazy(
+    "Pasaron más de 24 horas desde el último mensaje del cliente: solo puedes enviar una "
+    "plantilla aprobada."
+)
 _MEDIA_KINDS = {
     MessageKind.IMAGE,
     MessageKind.VIDEO,
@@ -325,6 +329,74 @@ def apply_status(update: StatusUpdate) -> Message | None:
     return message
 
 
+def _refresh_message(message: Message) -> None:
+    """Agents looking at the chat re-render this message (its status, reactions or file)."""
+    _publish(
+        message.conversation,
+        conversation_event(
+            message.conversation,
+            "inbox.status",
+            message_id=message.pk,
+            message_status=message.status,
+        ),
+    )
+
+
+@transaction.atomic
+def set_reaction(*, channel_id: int, external_id: str, sender: str, emoji: str) -> Message | None:
+    """A customer's reaction shown on the message it reacts to; an empty emoji removes it."""
+    message = (
+        Message.objects.select_for_update()
+        .filter(channel_id=channel_id, external_id=external_id)
+        .first()
+    )
+    if message is None:
+        return None
+    reactions = dict(message.payload.get("reactions") or {})
+    if emoji:
+        reactions[sender] = emoji
+    else:
+        reactions.pop(sender, None)
+    message.payload = {**message.payload, "reactions": reactions}
+    message.save(update_fields=["payload"])
+    _refresh_message(message)
+    return message
+
+
+@transaction.atomic
+def attach_media(message: Message, *, name: str, mime_type: str, content: bytes) -> None:
+    """A file fetched after the message was stored (WhatsApp media); a refused type is noted."""
+    upload = ContentFile(content, name=name)
+    try:
+        store_attachment(
+            upload=upload, by=None, contact=message.conversation.contact, owner=message
+        )
+    except ValidationError as exc:
+        message.payload = {**message.payload, "media_refused": " ".join(exc.messages)[:300]}
+        message.save(update_fields=["payload"])
+    _refresh_message(message)
+
+
+@transaction.atomic
+def note_media_error(message: Message, error: str) -> None:
+    """The file of this message could not be fetched: the agent sees why."""
+    message.payload = {**message.payload, "media_error": error[:300]}
+    message.save(update_fields=["payload"])
+    _refresh_message(message)
+
+
+def reply_window_open(conversation: Conversation, at: datetime.datetime | None = None) -> bool:
+    """Free-form replies are allowed: the channel has no window, or the customer wrote within it."""
+    try:
+        hours = connector_for(conversation.channel.kind).capabilities.reply_window_hours
+    except LookupError:
+        return True
+    if not hours:
+        return True
+    last = conversation.last_inbound_at
+    return last is not None and (at or timezone.now()) - last < datetime.timedelta(hours=hours)
+
+
 # --- assignment --------------------------------------------------------------------------
 
 
@@ -449,7 +521,30 @@ def mark_read(*, conversation: Conversation, by: User) -> Conversation:
         Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
         conversation.unread_count = 0
         _publish(conversation, conversation_event(conversation, "inbox.conversation"))
+        _tell_provider_read(conversation)
     return conversation
+
+
+def _tell_provider_read(conversation: Conversation) -> None:
+    """Connectors that show read receipts (WhatsApp's blue ticks) hear it from a job."""
+    try:
+        connector = connector_for(conversation.channel.kind)
+    except LookupError:
+        return
+    if not hasattr(connector, "mark_read"):
+        return
+    last = (
+        conversation.messages.filter(direction=MessageDirection.INBOUND)
+        .exclude(external_id="")
+        .order_by("-id")
+        .values_list("external_id", flat=True)
+        .first()
+    )
+    if last:
+        from atiende.inbox import jobs
+
+        channel_id = conversation.channel_id
+        transaction.on_commit(lambda: jobs.tell_provider_read(channel_id, last))
 
 
 @transaction.atomic
@@ -552,6 +647,8 @@ def send_message(
     if kind == MessageKind.NOTE:
         return _add_note(conversation=conversation, by=by, body=body)
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if not reply_window_open(conversation):
+        raise ValidationError({"body": str(WINDOW_CLOSED)})
     body = fill_variables(body, conversation, by)
     message = _queue_outbound(
         conversation=conversation, by=by, kind=kind, body=body, payload=payload
