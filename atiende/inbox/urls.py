@@ -1,6 +1,6 @@
 from django.urls import path
 
-from atiende.inbox import views
+from atiende.inbox import views, views_comments
 
 app_name = "inbox"
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("inbox/en-linea/", views.online, name="online"),
     path("inbox/menciones/", views.mentions, name="mentions"),
     path("inbox/nuevo/", views.start, name="start"),
+    path("inbox/comentarios/", views_comments.tray, name="comments"),
+    path(
+        "inbox/comentarios/<int:comment_id>/<slug:action>/",
+        views_comments.act,
+        name="comment_action",
+    ),
     path(C, views.conversation, name="conversation"),
     path(C + "fila/", views.row, name="row"),
     path(C + "cabecera/", views.header, name="header"),

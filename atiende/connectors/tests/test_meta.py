@@ -256,7 +256,9 @@ def test_outbound_rate_limit_is_retried_then_failed(client, messenger, graph, su
     settings.ATIENDE_SEND_BACKOFF_SECONDS = 0
     post(client, page_event(dm("m_1", "Hola")), "secreto-messenger")
     graph.reply("POST", "/1001/messages", 400, {"error": {"message": "Too many", "code": 613}})
-    sent = services.send_message(conversation=Conversation.objects.get(), by=supervisor, body="Hola")
+    sent = services.send_message(
+        conversation=Conversation.objects.get(), by=supervisor, body="Hola"
+    )
     sent.refresh_from_db()
     assert sent.status == MessageStatus.FAILED and sent.error_code == "613"
     assert len(graph.calls("POST", "/1001/messages")) == settings.ATIENDE_SEND_ATTEMPTS
@@ -266,7 +268,9 @@ def test_outbound_permanent_error_fails_at_once(client, messenger, graph, superv
     post(client, page_event(dm("m_1", "Hola")), "secreto-messenger")
     error = {"error": {"message": "Outside of allowed window", "code": 10}}
     graph.reply("POST", "/1001/messages", 400, error)
-    sent = services.send_message(conversation=Conversation.objects.get(), by=supervisor, body="Hola")
+    sent = services.send_message(
+        conversation=Conversation.objects.get(), by=supervisor, body="Hola"
+    )
     sent.refresh_from_db()
     assert sent.status == MessageStatus.FAILED and sent.error_code == "10"
     assert len(graph.calls("POST", "/1001/messages")) == 1
@@ -314,7 +318,7 @@ def test_instagram_dm_with_story_reply_context_and_outbound(client, instagram, g
     assert sent.status == MessageStatus.READ
 
 
-# --- comments arriving -----------------------------------------------------------------------------
+# --- comments arriving --------------------------------------------------------------------
 
 
 def test_facebook_feed_comment_lands_in_the_tray_linked_to_a_known_contact(
