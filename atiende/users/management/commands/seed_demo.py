@@ -8,6 +8,7 @@ from django.db import transaction
 
 from atiende.contacts.demo import seed_contacts
 from atiende.inbox.demo import seed_inbox
+from atiende.tickets.demo import seed_tickets
 from atiende.users import services
 from atiende.users.models import AgentStatus, Role, Team, User
 
@@ -103,7 +104,9 @@ class Command(BaseCommand):
                 services.set_agent_status(user=user, status=AgentStatus.ACTIVE, by=admin)
         contacts = seed_contacts(by=admin)
         conversations = seed_inbox(by=admin)
+        tickets = seed_tickets(by=admin)
         self.stdout.write(
             f"Demo: {created} usuarios nuevos, {Team.objects.count()} equipos, "
-            f"{contacts} contactos nuevos, {conversations} conversaciones nuevas."
+            f"{contacts} contactos nuevos, {conversations} conversaciones nuevas, "
+            f"{tickets} tickets nuevos."
         )
