@@ -42,6 +42,12 @@ def test_default_pipeline_has_the_guides_stages_in_order():
     assert sum(1 for f in flags.values() if any(f)) == 3
 
 
-
 def test_default_pipeline_is_the_support_pipeline():
+    assert selectors.default_pipeline().key == "support"
+
+
+def test_stage_names_read_in_english_for_english_users():
+    stage = Pipeline.objects.get(is_default=True).stages.get(key="waiting_on_customer")
+    with translation.override("en"):
+        assert stage.label == "Waiting on customer"
     assert selectors.default_pipeline().key == "support"
