@@ -48,22 +48,30 @@ DEFAULT_PRECHAT = ["name", "phone"]
 PROVIDER_FIELDS: dict[str, tuple[tuple[str, str, Any], ...]] = {
     ChannelKind.WHATSAPP: (
         ("config", "phone_number_id", gettext_lazy("Id del número de teléfono")),
-        ("config", "business_account_id", gettext_lazy("Id de la cuenta de WhatsApp Business")),
+        ("config", "waba_id", gettext_lazy("Id de la cuenta de WhatsApp Business")),
         ("secret", "access_token", gettext_lazy("Token de acceso")),
         ("secret", "app_secret", gettext_lazy("Clave secreta de la app")),
         ("secret", "verify_token", gettext_lazy("Token de verificación del webhook")),
+        ("config", "graph_version", gettext_lazy("Versión de la Graph API")),
+        ("config", "graph_base_url", gettext_lazy("Dirección de la Graph API")),
+        ("config", "max_per_second", gettext_lazy("Mensajes por segundo como máximo")),
     ),
     ChannelKind.MESSENGER: (
         ("config", "page_id", gettext_lazy("Id de la página")),
         ("secret", "page_access_token", gettext_lazy("Token de acceso de la página")),
         ("secret", "app_secret", gettext_lazy("Clave secreta de la app")),
         ("secret", "verify_token", gettext_lazy("Token de verificación del webhook")),
+        ("config", "graph_version", gettext_lazy("Versión de la Graph API")),
+        ("config", "graph_base_url", gettext_lazy("Dirección de la Graph API")),
     ),
     ChannelKind.INSTAGRAM: (
         ("config", "instagram_account_id", gettext_lazy("Id de la cuenta de Instagram")),
+        ("config", "page_id", gettext_lazy("Id de la página de Facebook vinculada")),
         ("secret", "page_access_token", gettext_lazy("Token de acceso de la página")),
         ("secret", "app_secret", gettext_lazy("Clave secreta de la app")),
         ("secret", "verify_token", gettext_lazy("Token de verificación del webhook")),
+        ("config", "graph_version", gettext_lazy("Versión de la Graph API")),
+        ("config", "graph_base_url", gettext_lazy("Dirección de la Graph API")),
     ),
     ChannelKind.SMS: (
         ("config", "from_number", gettext_lazy("Número de envío")),
@@ -78,6 +86,9 @@ PROVIDER_FIELDS: dict[str, tuple[tuple[str, str, Any], ...]] = {
         ("secret", "password", gettext_lazy("Contraseña")),
     ),
 }
+# Meta's Graph API settings (Messenger, Instagram): filled in when left empty.
+META_CONFIG_DEFAULTS = {"graph_version": "v21.0", "graph_base_url": "https://graph.facebook.com"}
+META_KINDS = (ChannelKind.MESSENGER, ChannelKind.INSTAGRAM)
 TEMPLATE_LANGUAGES = (
     ("es", gettext_lazy("Español")),
     ("es_AR", gettext_lazy("Español (Argentina)")),
@@ -219,6 +230,8 @@ class ChannelForm(forms.Form):
                     )
                 else:
                     self.fields[name] = forms.CharField(label=label, required=False, max_length=200)
+                    if kind in META_KINDS and key in META_CONFIG_DEFAULTS:
+                        self.fields[name].initial = META_CONFIG_DEFAULTS[key]
 
     @classmethod
     def initial_for(cls, channel: Channel) -> dict:
@@ -290,6 +303,13 @@ class ChannelForm(forms.Form):
                 )
             origins.append(line.lower())
         data["origins"] = origins
+        kind = self.channel.kind if self.channel is not None else data.get("kind")
+        if kind in META_KINDS:
+            url = (data.get(f"{kind}__graph_base_url") or "").strip()
+            if url and not url.startswith(("https://", "http://")):
+                self.add_error(
+                    f"{kind}__graph_base_url", _("Escribe una dirección completa (https://…).")
+                )
         return data
 
     def save_kwargs(self) -> dict:
@@ -307,6 +327,8 @@ class ChannelForm(forms.Form):
         for where, key, _label in PROVIDER_FIELDS.get(kind, ()):
             value = (data.get(f"{kind}__{key}") or "").strip()
             if where == "config":
+                if kind in META_KINDS and key in META_CONFIG_DEFAULTS:
+                    value = value.rstrip("/") or META_CONFIG_DEFAULTS[key]
                 config[key] = value
             elif value:
                 credentials[key] = value
