@@ -761,3 +761,11 @@ def update_channel(request: HttpRequest, channel_id: int, payload: ChannelPatch)
         credentials=data.get("credentials"),
     )
     return _channel(channel_id)
+
+
+@router.post("/channels/{int:channel_id}/templates/sync", response=dict)
+def sync_channel_templates(request: HttpRequest, channel_id: int):
+    """Admins only: read the channel's templates from its provider now (WhatsApp)."""
+    require(request.user, "inbox.manage_channels")
+    count = services.sync_channel_templates(channel=_channel(channel_id), by=request.user)
+    return {"templates": count}

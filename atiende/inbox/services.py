@@ -963,6 +963,20 @@ def save_template(
     return template
 
 
+def sync_channel_templates(*, channel: Channel, by: User) -> int:
+    """Fetch the channel's templates from its provider (WhatsApp); how many were read."""
+    require(by, "inbox.manage_channels")
+    try:
+        sync = getattr(connector_for(channel.kind), "sync_templates", None)
+    except LookupError:
+        sync = None
+    if sync is None:
+        raise ValidationError(_("Este canal no tiene plantillas que sincronizar."))
+    count = sync(channel)
+    audit.record(actor=by, action="sync_templates", obj=channel, after={"templates": count})
+    return count
+
+
 @transaction.atomic
 def save_channel(
     *,

@@ -223,6 +223,8 @@ def _chat_context(request: HttpRequest, conversation: Conversation) -> dict:
         has_older=len(items) >= THREAD_SIZE,
         capabilities=capabilities,
         location_form=LocationForm(),
+        window_open=services.reply_window_open(conversation),
+        window_closed_notice=services.WINDOW_CLOSED,
         **_card_context(conversation),
     )
     return context

@@ -48,8 +48,12 @@ class WhatsAppConnector:
         """Defaults a WhatsApp channel needs: Meta's Graph URL and a version."""
         from atiende.connectors.whatsapp.services import DEFAULT_GRAPH_URL, DEFAULT_GRAPH_VERSION
 
-        channel.config.setdefault("graph_base_url", DEFAULT_GRAPH_URL)
-        channel.config.setdefault("graph_version", DEFAULT_GRAPH_VERSION)
+        for key, default in (
+            ("graph_base_url", DEFAULT_GRAPH_URL),
+            ("graph_version", DEFAULT_GRAPH_VERSION),
+        ):
+            value = str(channel.config.get(key) or "").strip().rstrip("/")
+            channel.config[key] = value or default
 
     def body_for(self, graph, number: str, message: OutboundMessage) -> dict:
         payload = message.payload or {}
@@ -131,7 +135,7 @@ class WhatsAppConnector:
     def send(self, channel: Any, message: OutboundMessage) -> SendResult:
         from atiende.connectors.whatsapp import services
 
-        number = channel.credentials.get("phone_number_id", "")
+        number = services.setting(channel, "phone_number_id")
         graph = services.client(channel)
         services.pace(channel)
         try:
@@ -145,11 +149,25 @@ class WhatsAppConnector:
             raise SendError("WhatsApp did not return a message id", code="no_id", retryable=True)
         return SendResult(external_id=external_id)
 
+    def sync_templates(self, channel: Any) -> int:
+        """The approved (and other) templates of the WhatsApp Business Account, now."""
+        from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext as _
+
+        from atiende.connectors.whatsapp import services
+
+        try:
+            return services.sync_templates(channel)
+        except GraphError as exc:
+            raise ValidationError(
+                _("No se pudieron sincronizar las plantillas: %(error)s") % {"error": exc.message}
+            ) from exc
+
     def mark_read(self, channel: Any, external_id: str) -> None:
         """The blue ticks: the customer sees the agent read up to this message."""
         from atiende.connectors.whatsapp import services
 
-        number = channel.credentials.get("phone_number_id", "")
+        number = services.setting(channel, "phone_number_id")
         body = {"messaging_product": "whatsapp", "status": "read", "message_id": external_id}
         services.client(channel).post(f"{number}/messages", json=body)
 

@@ -78,7 +78,7 @@ def client(channel: Channel) -> GraphClient:
     return GraphClient(
         base_url=setting(channel, "graph_base_url", DEFAULT_GRAPH_URL),
         version=setting(channel, "graph_version", DEFAULT_GRAPH_VERSION),
-        token=channel.credentials.get("access_token", ""),
+        token=setting(channel, "access_token"),
     )
 
 
@@ -97,7 +97,7 @@ def channels_for_event(data: Any) -> list[Channel]:
                 ids.add(number)
     if not ids:
         return []
-    return [c for c in whatsapp_channels() if c.credentials.get("phone_number_id") in ids]
+    return [c for c in whatsapp_channels() if setting(c, "phone_number_id") in ids]
 
 
 def store_event(channel: Channel, raw: bytes, data: Any) -> tuple[WebhookEvent, bool]:
@@ -123,7 +123,7 @@ def process_event(event_id: int) -> None:
     if event is None or event.processed_at is not None:
         return
     channel = event.channel
-    number = channel.credentials.get("phone_number_id")
+    number = setting(channel, "phone_number_id")
     errors: list[str] = []
     for entry in _list(_dict(event.raw).get("entry")):
         for change in _list(_dict(entry).get("changes")):
@@ -351,7 +351,7 @@ _TEMPLATE_STATUS = {
 def sync_templates(channel: Channel) -> int:
     """The WhatsApp Business Account's templates into MessageTemplate; ones gone are paused.
     Returns how many were read. Raises GraphError."""
-    waba_id = channel.credentials.get("waba_id", "")
+    waba_id = setting(channel, "waba_id")
     if not waba_id:
         raise GraphError(_("Falta el id de la cuenta de WhatsApp Business."), status=400)
     graph = client(channel)
@@ -410,7 +410,7 @@ def pace(channel: Channel) -> None:
     except (TypeError, ValueError):
         rate = DEFAULT_MAX_PER_SECOND
     rate = max(rate, 1)
-    number = channel.credentials.get("phone_number_id", "") or str(channel.pk)
+    number = setting(channel, "phone_number_id", str(channel.pk))
     for _attempt in range(200):
         now = time.time()
         key = f"whatsapp:pace:{number}:{int(now)}"
