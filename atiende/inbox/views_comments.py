@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from atiende.inbox import comments
@@ -18,6 +19,12 @@ from atiende.inbox.models import Channel, ChannelKind, CommentStatus, SocialComm
 
 PAGE = 30
 ACTIONS = ("publico", "privado", "ocultar", "atendido")
+TABS = (
+    (CommentStatus.NEW, gettext_lazy("Nuevos")),
+    (CommentStatus.REPLIED, gettext_lazy("Respondidos")),
+    (CommentStatus.HIDDEN, gettext_lazy("Ocultos")),
+    (CommentStatus.HANDLED, gettext_lazy("Atendidos")),
+)
 
 
 @login_required
