@@ -271,7 +271,7 @@ def handle_messaging(channel: Channel, item: dict) -> None:
         return
     reaction = item.get("reaction")
     if isinstance(reaction, dict):
-        _react(channel, reaction)
+        _react(channel, sender, reaction)
 
 
 def _watermark(channel: Channel, customer: str, watermark: Any, status: str) -> None:
@@ -296,25 +296,13 @@ def _watermark(channel: Channel, customer: str, watermark: Any, status: str) -> 
         )
 
 
-def _react(channel: Channel, reaction: dict) -> None:
-    """A reaction (or its removal: `unreact`, emoji absent or "") shown on the message."""
+def _react(channel: Channel, customer: str, reaction: dict) -> None:
+    """A reaction shown on the message; `unreact` (emoji absent or "") removes it."""
     mid = _str(reaction.get("mid"))
-    if not mid:
+    if not mid or not customer:
         return
-    with transaction.atomic():
-        target = (
-            Message.objects.select_for_update().filter(channel=channel, external_id=mid).first()
-        )
-        if target is None:
-            return
-        payload = dict(target.payload or {})
-        emoji = _str(reaction.get("emoji"), 16)
-        if reaction.get("action") == "unreact" or not emoji:
-            payload.pop("reaction", None)
-        else:
-            payload["reaction"] = emoji
-        target.payload = payload
-        target.save(update_fields=["payload"])
+    emoji = "" if reaction.get("action") == "unreact" else _str(reaction.get("emoji"), 16)
+    inbox.set_reaction(channel_id=channel.pk, external_id=mid, sender=customer, emoji=emoji)
 
 
 def _receive(channel: Channel, sender: str, message: dict, at) -> None:
@@ -552,6 +540,7 @@ def download_media(message_id: int, index: int) -> bool:
         media[index].pop("failed", None)
         locked.payload = {**locked.payload, "media": media}
         locked.save(update_fields=["payload"])
+        inbox._refresh_message(locked)
     return True
 
 
@@ -564,4 +553,4 @@ def flag_media_failed(message_id: int, index: int, error: str) -> None:
         if index < len(media):
             media[index] = {**media[index], "failed": True, "error": error[:200]}
             message.payload = {**message.payload, "media": media}
-            message.save(update_fields=["payload"])
+            inbox.note_media_error(message, error)

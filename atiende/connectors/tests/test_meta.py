@@ -387,3 +387,56 @@ def test_instagram_comment_lands_linked_by_username(client, instagram):
     assert comment.post_caption == "Nueva colección de otoño"
     assert comment.post_thumbnail_url == "https://cdn.example.com/ig.jpg"
     assert comment.created_at.year == 2025
+
+
+def test_outbound_image_is_uploaded_as_multipart(client, messenger, graph, supervisor):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    post(client, page_event(dm("m_1", "Hola")), "secreto-messenger")
+    upload = SimpleUploadedFile("foto.png", PNG, content_type="image/png")
+    sent = services.send_message(
+        conversation=Conversation.objects.get(), by=supervisor, kind="image", upload=upload
+    )
+    sent.refresh_from_db()
+    call = graph.calls("POST", "/1001/messages")[-1]
+    assert call.headers["Content-Type"].startswith("multipart/form-data")
+    assert b'name="filedata"; filename="foto.png"' in call.body
+    assert PNG in call.body
+    assert b'"type": "image"' in call.body and PSID.encode() in call.body
+    assert sent.status == MessageStatus.SENT
+
+
+def test_reaction_and_its_removal_show_on_the_message(client, messenger, supervisor):
+    post(client, page_event(dm("m_1", "Hola")), "secreto-messenger")
+    sent = services.send_message(conversation=Conversation.objects.get(), by=supervisor, body="Ok")
+    sent.refresh_from_db()
+
+    def reaction(**data):
+        return {
+            "sender": {"id": PSID},
+            "recipient": {"id": "1001"},
+            "timestamp": 1764000009000,
+            "reaction": {"mid": sent.external_id, **data},
+        }
+
+    post(
+        client,
+        page_event(reaction(action="react", reaction="love", emoji="❤")),
+        "secreto-messenger",
+    )
+    sent.refresh_from_db()
+    assert sent.payload["reactions"] == {PSID: "❤"}
+    post(client, page_event(reaction(action="unreact")), "secreto-messenger")
+    sent.refresh_from_db()
+    assert sent.payload["reactions"] == {}
+
+
+def test_story_context_shows_in_the_chat(client, instagram, supervisor):
+    story = {"story": {"url": "https://cdn.example.com/story.mp4", "id": "1799"}}
+    event = dm("ig_m_1", "¡Qué lindo!", sender=IGSID, recipient="17841400000000001", reply_to=story)
+    post(client, ig_event(event), "secreto-instagram")
+    client.force_login(supervisor)
+    conversation = Conversation.objects.get()
+    html = client.get(f"/inbox/{conversation.pk}/").content.decode()
+    assert "Respuesta a tu historia" in html
+    assert 'href="https://cdn.example.com/story.mp4"' in html
