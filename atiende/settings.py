@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "atiende.contacts",
     "atiende.activities",
     "atiende.inbox",
+    "atiende.notifications",
     "atiende.tickets",
     "atiende.connectors.webchat",
     "atiende.connectors.whatsapp",

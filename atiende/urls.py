@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("atiende.contacts.urls")),
     path("", include("atiende.activities.urls")),
     path("", include("atiende.inbox.urls")),
+    path("", include("atiende.notifications.urls")),
     path("", include("atiende.connectors.webchat.urls")),
     path("", include("atiende.connectors.whatsapp.urls")),
     path("", include("atiende.connectors.meta.urls")),

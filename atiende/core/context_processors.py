@@ -6,6 +6,7 @@ SETTINGS_SECTIONS = (
     "profile",
     "password",
     "tokens",
+    "notifications",
     "users",
     "teams",
     "online",

@@ -689,15 +689,17 @@ def _add_note(*, conversation: Conversation, by: User, body: str) -> Message:
         status=MessageStatus.SENT,
     )
     mentioned = User.objects.filter(username__in=_MENTION.findall(body), is_active=True)
-    for user in mentioned:
-        publish_on_commit(
-            user_group(user.pk),
-            {
-                "type": "notification",
-                "title": _("%(name)s te mencionó") % {"name": by.name},
-                "body": body[:140],
-                "conversation_id": conversation.pk,
-            },
+    if mentioned:
+        from atiende.notifications.services import notify  # notifications builds on inbox
+
+        notify(
+            recipients=mentioned,
+            kind="mention",
+            title=_("%(name)s te mencionó") % {"name": by.name},
+            body=body[:140],
+            url=f"/inbox/{conversation.pk}/",
+            actor=by,
+            target=conversation,
         )
     _publish(conversation, conversation_event(conversation, "inbox.message", message_id=message.pk))
     return message

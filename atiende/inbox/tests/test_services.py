@@ -593,12 +593,16 @@ def test_a_mention_notifies_the_mentioned_user(
             kind="note",
         )
     notifications = [e for e in mentioned() if e["type"] == "notification"]
-    assert notifications == [
+    assert [
+        {k: e[k] for k in ("type", "kind", "title", "body", "url", "unread")} for e in notifications
+    ] == [
         {
             "type": "notification",
+            "kind": "mention",
             "title": "María González te mencionó",
             "body": "@super ¿le hacemos descuento?",
-            "conversation_id": http_conversation.pk,
+            "url": f"/inbox/{http_conversation.pk}/",
+            "unread": 1,
         }
     ]
     assert not [e for e in author() if e["type"] == "notification"]

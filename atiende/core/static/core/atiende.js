@@ -35,30 +35,28 @@
     el.addEventListener("hidden.bs.toast", () => el.remove());
   }
 
+  function setUnread(n) {
+    const badge = document.getElementById("bell-count");
+    if (!badge || typeof n !== "number") return;
+    badge.dataset.unread = String(n);
+    badge.classList.toggle("d-none", n <= 0);
+    const shown = badge.querySelector("[aria-hidden]");
+    if (shown) shown.textContent = n > 99 ? "99+" : String(n);
+  }
+
+  // A new notification: the badge takes the server's count, the open panel reloads, a toast shows.
   function notify(event) {
-    const count = document.getElementById("bell-count");
-    const list = document.getElementById("bell-list");
-    const empty = document.getElementById("bell-empty");
-    if (count) {
-      const n = Number(count.textContent || 0) + 1;
-      count.textContent = String(n);
-      count.classList.remove("d-none");
+    setUnread(event.unread);
+    const menu = document.getElementById("bell-menu");
+    if (menu && menu.classList.contains("show") && window.htmx) {
+      htmx.ajax("GET", menu.getAttribute("hx-get"), { target: menu });
     }
-    if (list) {
-      const li = document.createElement("li");
-      const a = document.createElement(event.url ? "a" : "span");
-      a.className = "dropdown-item text-wrap";
-      if (event.url) a.href = event.url;
-      a.textContent = event.title || "";
-      li.appendChild(a);
-      list.prepend(li);
-    }
-    if (empty) empty.classList.add("d-none");
     if (event.title) toast(event.title);
   }
 
   const handlers = {
     notification: notify,
+    "notification.read"(event) { setUnread(event.unread); },
     agent_status(event) {
       if (event.user_id === myId) body.dispatchEvent(new CustomEvent("atiende:my-status"));
       body.dispatchEvent(new CustomEvent("atiende:presence", { detail: event }));
