@@ -16,7 +16,7 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from atiende.contacts.models import Account, Contact, Label
-from atiende.tickets import selectors, services
+from atiende.tickets import selectors, services, sla
 from atiende.tickets.models import Pipeline, Priority, Source, Stage, Ticket
 from atiende.users.models import Team, User
 
@@ -133,6 +133,17 @@ class TicketOut(Schema):
         return list(obj.labels.all())
 
 
+class ClockOut(Schema):
+    key: str = Field(description="first_response | customer_update | resolution")
+    label: str
+    state: str = Field(description="ok | at_risk | breached | paused")
+    state_label: str
+    target_seconds: int
+    elapsed_seconds: float
+    remaining_seconds: float = Field(description="Negativo una vez incumplido.")
+    due_at: datetime.datetime | None
+
+
 class TicketDetailOut(TicketOut):
     description: str
     escalation_what: str
@@ -140,8 +151,11 @@ class TicketDetailOut(TicketOut):
     escalation_where: str
     requested_changes: str
     escalated_at: datetime.datetime | None
+    first_response_at: datetime.datetime | None
+    last_customer_update_at: datetime.datetime | None
     followers: list[Ref]
     conversations: list[int]
+    sla: list[ClockOut]
 
     @staticmethod
     def resolve_followers(obj: Ticket) -> list:
@@ -150,6 +164,10 @@ class TicketDetailOut(TicketOut):
     @staticmethod
     def resolve_conversations(obj: Ticket) -> list[int]:
         return [c.pk for c in obj.conversations.all()]
+
+    @staticmethod
+    def resolve_sla(obj: Ticket) -> list:
+        return sla.ticket_clocks(obj)
 
 
 class TicketQuery(Schema):

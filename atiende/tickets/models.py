@@ -164,6 +164,11 @@ class Ticket(models.Model):
     escalation_where = models.TextField(_("¿Dónde ocurrió?"), blank=True)
     requested_changes = models.TextField(_("cambios solicitados"), blank=True)
     escalated_at = models.DateTimeField(_("escalado"), null=True, blank=True)
+    # SLA clocks: the first reply to the customer and the latest update given to them (48 h rule).
+    first_response_at = models.DateTimeField(_("primera respuesta"), null=True, blank=True)
+    last_customer_update_at = models.DateTimeField(
+        _("última actualización al cliente"), null=True, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("creado por"),
@@ -257,3 +262,53 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SlaPolicy(models.Model):
+    """Targets per pipeline and priority (blank priority = any), measured in business time.
+
+    `business_hours`: {"1": [["08:00", "18:00"]], …} by ISO weekday (1 = Monday); empty means
+    around the clock. Holidays: the `holidays` package's calendar for `holiday_country` when the
+    package is installed, plus the extra dates in `holidays` ("YYYY-MM-DD")."""
+
+    name = models.CharField(_("nombre"), max_length=80)
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="sla_policies")
+    priority = models.CharField(_("prioridad"), max_length=8, choices=Priority.choices, blank=True)
+    first_response_minutes = models.PositiveIntegerField(
+        _("primera respuesta (minutos)"), null=True, blank=True
+    )
+    customer_update_minutes = models.PositiveIntegerField(
+        _("actualización al cliente (minutos)"), null=True, blank=True, default=48 * 60
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolución (minutos)"), null=True, blank=True
+    )
+    at_risk_percent = models.PositiveSmallIntegerField(_("en riesgo desde (%)"), default=80)
+    business_hours = models.JSONField(_("horario laboral"), default=dict, blank=True)
+    time_zone = models.CharField(_("zona horaria"), max_length=64, default=settings.TIME_ZONE)
+    holiday_country = models.CharField(_("país de feriados"), max_length=2, blank=True)
+    holidays = models.JSONField(_("feriados adicionales"), default=list, blank=True)
+    is_active = models.BooleanField(_("activa"), default=True)
+
+    class Meta:
+        verbose_name = _("política de SLA")
+        verbose_name_plural = _("políticas de SLA")
+        ordering = ["pipeline", "priority", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaPause(models.Model):
+    """A time the ticket sat in a stage that pauses the SLA (waiting on the customer)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["ticket", "started_at"], name="slapause_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.started_at:%Y-%m-%d %H:%M} → {self.ended_at or '…'}"

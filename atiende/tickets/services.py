@@ -26,7 +26,15 @@ from atiende.core.attachments import check_upload, store_attachment
 from atiende.core.audit import record, snapshot
 from atiende.core.permissions import require
 from atiende.tickets.defaults import TECH_TEAM_NAME
-from atiende.tickets.models import Pipeline, Priority, Source, Stage, Ticket, TicketNote
+from atiende.tickets.models import (
+    Pipeline,
+    Priority,
+    SlaPause,
+    Source,
+    Stage,
+    Ticket,
+    TicketNote,
+)
 from atiende.users.models import Team, User
 
 AUDIT_FIELDS = [
@@ -95,6 +103,17 @@ def _notify(**kwargs: Any) -> None:
 def _touch(ticket: Ticket, at: datetime.datetime | None = None) -> None:
     ticket.last_activity_at = at or timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(last_activity_at=ticket.last_activity_at)
+
+
+def _sync_pause(ticket: Ticket, at: datetime.datetime) -> None:
+    """Open an SLA pause when the ticket enters a pausing stage, close it when it leaves."""
+    open_pause = SlaPause.objects.filter(ticket=ticket, ended_at__isnull=True).first()
+    if ticket.stage.pauses_sla and ticket.closed_at is None:
+        if open_pause is None:
+            SlaPause.objects.create(ticket=ticket, started_at=at)
+    elif open_pause is not None:
+        open_pause.ended_at = at
+        open_pause.save(update_fields=["ended_at"])
 
 
 def escalation_name(*, account: Account | None, contact: Contact | None) -> str:
@@ -265,6 +284,7 @@ def create_ticket(
     if escalating:
         _apply_escalation(ticket, escalation, stage)
     ticket.save()
+    _sync_pause(ticket, ticket.created_at)
     if labels:
         ticket.labels.add(*labels)
     if conversation is not None:
@@ -381,6 +401,7 @@ def change_stage(
         ticket.closed_at = None
     ticket.last_activity_at = timezone.now()
     ticket.save()
+    _sync_pause(ticket, ticket.last_activity_at)
     record(
         actor=by, action="update", obj=ticket, before=before, after=snapshot(ticket, AUDIT_FIELDS)
     )
@@ -466,9 +487,15 @@ def reopen_ticket(*, ticket: Ticket, by: User, stage: Stage | None = None) -> Ti
 
 @transaction.atomic
 def add_note(
-    *, ticket: Ticket, by: User, body: str, attachments: Sequence[UploadedFile] = ()
+    *,
+    ticket: Ticket,
+    by: User,
+    body: str,
+    attachments: Sequence[UploadedFile] = (),
+    customer_updated: bool = False,
 ) -> TicketNote:
-    """A note (sanitised HTML) with files; @usuario mentions notify; the ticket's activity moves."""
+    """A note (sanitised HTML) with files; @usuario mentions notify; the ticket's activity moves.
+    `customer_updated`: the note records that the customer was given an update (the 48 h rule)."""
     require(by, "tickets.note_ticket", ticket)
     clean = sanitize_html(body)
     if not clean and not attachments:
@@ -479,6 +506,8 @@ def add_note(
     for upload in attachments:
         store_attachment(upload=upload, by=by, contact=ticket.contact, owner=note)
     _touch(ticket, note.created_at)
+    if customer_updated:
+        _customer_updated(ticket, note.created_at)
     record(actor=by, action="note", obj=ticket, after={"note": clean[:200]})
     mentioned = list(
         User.objects.filter(username__in=_MENTION.findall(body or ""), is_active=True).exclude(
@@ -525,11 +554,40 @@ def link_conversation(*, ticket: Ticket, conversation: Any, by: User) -> Ticket:
     return ticket
 
 
-def conversation_activity(*, conversation: Any, at: datetime.datetime | None = None) -> int:
-    """A message on a linked conversation is activity on its open tickets (called by the inbox)."""
-    return Ticket.objects.filter(conversations=conversation, closed_at__isnull=True).update(
-        last_activity_at=at or timezone.now()
-    )
+def _customer_updated(ticket: Ticket, at: datetime.datetime) -> None:
+    ticket.last_customer_update_at = at
+    fields = ["last_customer_update_at"]
+    if ticket.first_response_at is None:
+        ticket.first_response_at = at
+        fields.append("first_response_at")
+    Ticket.objects.filter(pk=ticket.pk).update(**{f: at for f in fields})
+
+
+def record_customer_update(
+    *, ticket: Ticket, by: User, at: datetime.datetime | None = None
+) -> Ticket:
+    """The customer was contacted about the ticket (call, e-mail, message): restarts the 48 h clock
+    and, the first time, stops the first-response clock."""
+    require(by, "tickets.note_ticket", ticket)
+    at = at or timezone.now()
+    _customer_updated(ticket, at)
+    _touch(ticket, at)
+    record(actor=by, action="customer_update", obj=ticket, after={"at": at.isoformat()})
+    return ticket
+
+
+def conversation_activity(
+    *, conversation: Any, at: datetime.datetime | None = None, outbound: bool = False
+) -> int:
+    """A message on a linked conversation is activity on its open tickets (called by the inbox);
+    an agent's outbound message is also an update given to the customer."""
+    at = at or timezone.now()
+    tickets = Ticket.objects.filter(conversations=conversation, closed_at__isnull=True)
+    changed = tickets.update(last_activity_at=at)
+    if outbound:
+        tickets.filter(first_response_at__isnull=True).update(first_response_at=at)
+        tickets.update(last_customer_update_at=at)
+    return changed
 
 
 # --- bulk actions -----------------------------------------------------------------------

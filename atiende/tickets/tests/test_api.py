@@ -131,6 +131,10 @@ def test_get_and_patch(api, agent):
     ticket = make_ticket(by=agent)
     assert api(agent, "get", f"/tickets/{ticket.pk}").json()["number"] == ticket.number
     assert api(agent, "get", "/tickets/999999").status_code == 404
+    clocks = {c["key"]: c for c in api(agent, "get", f"/tickets/{ticket.pk}").json()["sla"]}
+    assert set(clocks) == {"first_response", "customer_update", "resolution"}
+    assert clocks["customer_update"]["state"] == "ok"
+    assert clocks["customer_update"]["target_seconds"] == 48 * 3600
     response = api(
         agent, "patch", f"/tickets/{ticket.pk}", {"priority": "low", "stage": "waiting_on_us"}
     )

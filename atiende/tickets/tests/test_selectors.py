@@ -30,9 +30,19 @@ def test_each_list_filter_returns_exactly_the_matching_tickets(agent, supervisor
     label = LabelFactory(name="Reclamo")
     contact, account = policy_holder()
     now = timezone.now()
-    a = make_ticket(by=agent, owner=agent, priority="high", labels=[label], account=account)
+    a = make_ticket(
+        by=agent,
+        name="Reclamo de póliza",
+        owner=agent,
+        priority="high",
+        labels=[label],
+        account=account,
+    )
     b = make_ticket(
-        by=agent, stage_key="waiting_on_customer", created_at=now - datetime.timedelta(days=10)
+        by=agent,
+        name="Consulta sin cifras",
+        stage_key="waiting_on_customer",
+        created_at=now - datetime.timedelta(days=10),
     )
     c = make_ticket(
         by=agent, owner=supervisor, priority="urgent", stage_key="closed", name="Cambio de placa"
