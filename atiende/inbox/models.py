@@ -280,6 +280,8 @@ class MessageTemplate(models.Model):
     )
     body = models.TextField(_("texto"))
     components = models.JSONField(default=list, blank=True)
+    # {"1": "contacto.nombre", …}: which contact field pre-fills each numbered variable.
+    variable_map = models.JSONField(_("variables desde el contacto"), default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -605,8 +605,26 @@ def _queue_outbound(
 _VARIABLE = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
 
 
+# The {{…}} names fill_variables knows, with their label (template variable mapping uses them).
+VARIABLE_FIELDS = {
+    "contacto.nombre": _("Nombre del contacto"),
+    "contacto.apellido": _("Apellido del contacto"),
+    "contacto.nombre_completo": _("Nombre completo del contacto"),
+    "contacto.telefono": _("Teléfono del contacto"),
+    "contacto.correo": _("Correo del contacto"),
+    "agente.nombre": _("Nombre del agente"),
+    "canal.nombre": _("Nombre del canal"),
+}
+_NUMBERED = re.compile(r"\{\{(\d+)\}\}")
+
+
 def fill_variables(text: str, conversation: Conversation, agent: User | None) -> str:
     """Fill {{contacto.nombre}}, {{agente.nombre}}… from the conversation; unknown ones stay."""
+    values = _variable_values(conversation, agent)
+    return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def _variable_values(conversation: Conversation, agent: User | None) -> dict[str, str]:
     contact = conversation.contact
     values = {
         "contacto.nombre": contact.first_name,
@@ -617,7 +635,22 @@ def fill_variables(text: str, conversation: Conversation, agent: User | None) ->
         "agente.nombre": agent.name if agent else "",
         "canal.nombre": conversation.channel.name,
     }
-    return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return {key: str(value or "") for key, value in values.items()}
+
+
+def template_variable_numbers(body: str) -> list[int]:
+    """The numbered variables a template uses, sorted: "{{2}} y {{1}}" → [1, 2]."""
+    return sorted({int(n) for n in _NUMBERED.findall(body or "")})
+
+
+def template_defaults(
+    template: MessageTemplate, conversation: Conversation, agent: User | None
+) -> list[str]:
+    """Pre-filled values for {{1}}…{{n}} from the template's mapping ("" where unmapped)."""
+    numbers = template_variable_numbers(template.body)
+    mapping = template.variable_map or {}
+    values = _variable_values(conversation, agent) if mapping else {}
+    return [values.get(mapping.get(str(n), ""), "") for n in range(1, max(numbers, default=0) + 1)]
 
 
 @transaction.atomic
@@ -941,10 +974,19 @@ def save_template(
     category: str = "",
     status: str = MessageTemplate.Status.APPROVED,
     template: MessageTemplate | None = None,
+    variable_map: dict[str, str] | None = None,
 ) -> MessageTemplate:
     require(by, "inbox.manage_channels")
     name = (name or "").strip()
     errors = {}
+    if variable_map is not None:
+        used = {str(n) for n in template_variable_numbers(body)}
+        variable_map = {str(k): v for k, v in variable_map.items() if v and str(k) in used}
+        unknown = sorted(v for v in variable_map.values() if v not in VARIABLE_FIELDS)
+        if unknown:
+            errors["variable_map"] = _("Campo del contacto desconocido: %(field)s.") % {
+                "field": ", ".join(unknown)
+            }
     if not re.fullmatch(r"[a-z0-9_]{1,120}", name):
         errors["name"] = _("El nombre solo admite minúsculas, números y guion bajo.")
     if not (body or "").strip():
@@ -961,6 +1003,8 @@ def save_template(
     template = template or MessageTemplate()
     template.name, template.body, template.language = name, body.strip(), language
     template.channel, template.category, template.status = channel, category, status
+    if variable_map is not None:
+        template.variable_map = variable_map
     template.save()
     return template
 

@@ -7,7 +7,6 @@ only the fragment it asked for. Writes answer htmx with the fragment that change
 """
 
 import json
-import re
 from pathlib import Path
 
 from django.contrib import messages as flash
@@ -62,7 +61,6 @@ PAGE_SIZE = 25
 MAX_PAGES = 40  # "cargar más" stops at 1000 rows: narrow the search instead
 THREAD_SIZE = 60
 CANNED_LIMIT = 20
-_TEMPLATE_VARIABLE = re.compile(r"\{\{(\d+)\}\}")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -701,7 +699,8 @@ def templates(request: HttpRequest, conversation_id: int) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:80]
     found = list(selectors.approved_templates(channel=conv.channel, query=query)[:30])
     for item in found:
-        item.variable_numbers = sorted({int(n) for n in _TEMPLATE_VARIABLE.findall(item.body)})
+        defaults = services.template_defaults(item, conv, request.user)
+        item.variables = [(n, defaults[n - 1]) for n in range(1, len(defaults) + 1)]
     return render(
         request,
         "inbox/_templates.html",

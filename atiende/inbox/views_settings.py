@@ -571,6 +571,28 @@ class TemplateForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["channel"].queryset = Channel.objects.order_by("name")
+        # One select per {{n}} in the text (the posted one, else the saved one): which contact
+        # field pre-fills it in the composer. A CharField, so the service words the refusal.
+        body = self.data.get("body") if self.is_bound else self.initial.get("body")
+        choices = [("", gettext_lazy("— la escribe el agente —"))]
+        choices += list(services.VARIABLE_FIELDS.items())
+        self.variable_numbers = services.template_variable_numbers(body or "")
+        for n in self.variable_numbers:
+            self.fields[f"var_{n}"] = forms.CharField(
+                label=f"{{{{{n}}}}}",
+                required=False,
+                widget=forms.Select(choices=choices),
+            )
+
+    def variable_fields(self) -> list[forms.BoundField]:
+        return [self[f"var_{n}"] for n in self.variable_numbers]
+
+    def service_data(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("var_")}
+        data["variable_map"] = {
+            str(n): self.cleaned_data.get(f"var_{n}", "") for n in self.variable_numbers
+        }
+        return data
 
 
 @login_required
@@ -607,11 +629,12 @@ def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpR
             "channel": template.channel_id,
             "body": template.body,
         }
+        initial.update({f"var_{n}": f for n, f in (template.variable_map or {}).items()})
     form = TemplateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             template = services.save_template(
-                by=request.user, template=template, **form.cleaned_data
+                by=request.user, template=template, **form.service_data()
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

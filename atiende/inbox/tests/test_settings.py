@@ -384,3 +384,20 @@ def test_settings_screens_in_english(as_user, admin_user):
     client.cookies["atiende_language"] = "en"
     html = client.get("/ajustes/canales/nuevo/").content.decode()
     assert "New channel" in html and "Business hours" in html
+
+
+def test_template_variables_map_to_contact_fields(as_user, admin_user):
+    template = services.save_template(by=admin_user, name="cuota", body="Hola {{1}}, {{2}}.")
+    client = as_user(admin_user)
+    url = f"/ajustes/plantillas/{template.pk}/"
+    html = client.get(url).content.decode()
+    assert 'name="var_1"' in html and 'name="var_2"' in html and "contacto.apellido" in html
+    base = {"name": "cuota", "language": "es", "category": "", "status": "approved"}
+    data = {**base, "channel": "", "body": template.body, "var_1": "contacto.nombre", "var_2": ""}
+    assert client.post(url, data).status_code == 302
+    template.refresh_from_db()
+    assert template.variable_map == {"1": "contacto.nombre"}
+    response = client.post(url, {**data, "var_2": "contacto.saldo"})
+    assert "Campo del contacto desconocido: contacto.saldo." in response.content.decode()
+    template.refresh_from_db()
+    assert template.variable_map == {"1": "contacto.nombre"}

@@ -695,3 +695,27 @@ def test_demo_inbox_is_idempotent_and_fills_the_three_trays(client):
     client.force_login(User.objects.get(username="supervisor"))
     assert client.get(url("counts")).json() == {"pending": 3, "open": 4, "resolved": 3}
     assert not Message.objects.filter(status=MessageStatus.QUEUED).exists()  # nothing to send
+
+
+def test_template_picker_prefills_variables_from_the_contact_and_previews(logged, channel, agent):
+    template = MessageTemplate.objects.create(
+        channel=channel,
+        name="cuota",
+        body="Hola {{1}} {{2}}, soy {{3}}. Vence el {{4}}.",
+        variable_map={"1": "contacto.nombre", "2": "contacto.apellido", "3": "agente.nombre"},
+    )
+    conversation = conversation_for(channel, name="Lucía Benítez")
+    defaults = services.template_defaults(template, conversation, agent)
+    assert defaults == ["Lucía", "Benítez", agent.name, ""]
+    html = logged.get(url("templates", conversation.pk)).content.decode()
+    assert 'value="Lucía"' in html and 'value="Benítez"' in html
+    assert html.count('name="variable"') == 4 and 'data-variable="4" ' in html
+    assert "data-template-preview" in html and "Vista previa" in html
+    data = logged.post(
+        url("send_template", conversation.pk),
+        {"template": template.pk, "variable": [*defaults[:3], "5 de mayo"]},
+        **JSON,
+    ).json()
+    assert Message.objects.get(pk=data["id"]).body == (
+        f"Hola Lucía Benítez, soy {agent.name}. Vence el 5 de mayo."
+    )

@@ -507,6 +507,23 @@
       if (toggle && window.bootstrap) bootstrap.Dropdown.getOrCreateInstance(toggle.parentElement).hide();
     });
     const results = document.getElementById("template-results");
+    // Live preview of a template: {{n}} replaced by what the agent typed (the server validates).
+    const previewTemplate = (tform) => {
+      const preview = tform.querySelector("[data-template-preview]");
+      if (!preview) return;
+      const values = {};
+      tform.querySelectorAll("[data-variable]").forEach((input) => { values[input.dataset.variable] = input.value.trim(); });
+      preview.textContent = preview.dataset.body.replace(/\{\{(\d+)\}\}/g, (m, n) => values[n] || m);
+    };
+    const previewAll = () => results.querySelectorAll("[data-template-form]").forEach(previewTemplate);
+    if (results) {
+      results.addEventListener("input", (e) => {
+        const tform = e.target.closest("[data-template-form]");
+        if (tform) previewTemplate(tform);
+      });
+      new MutationObserver(previewAll).observe(results, { childList: true });
+      previewAll();
+    }
     if (results) results.addEventListener("submit", async (e) => {
       const tform = e.target.closest("[data-template-form]");
       if (!tform) return;
