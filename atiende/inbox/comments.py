@@ -367,3 +367,8 @@ def counts(*, user: User) -> dict[str, int]:
     result = {status: 0 for status in CommentStatus.values}
     result.update({row["status"]: row["n"] for row in rows})
     return result
+
+
+def new_count(*, user: User) -> int:
+    """The "Nuevos" comments the user may see: the badge on the inbox's Comentarios link."""
+    return visible_comments(user=user).filter(status=CommentStatus.NEW).count()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("inbox/menciones/", views.mentions, name="mentions"),
     path("inbox/nuevo/", views.start, name="start"),
     path("inbox/comentarios/", views_comments.tray, name="comments"),
+    path("inbox/comentarios/<int:comment_id>/", views_comments.row, name="comment_row"),
     path(
         "inbox/comentarios/<int:comment_id>/<slug:action>/",
         views_comments.act,

@@ -35,7 +35,7 @@ from atiende.connectors.base import connector_for
 from atiende.core.attachments import ALLOWED_TYPES
 from atiende.core.forms import add_service_errors
 from atiende.core.models import Attachment
-from atiende.inbox import selectors, services
+from atiende.inbox import comments, selectors, services
 from atiende.inbox.forms import (
     LabelsForm,
     LocationForm,
@@ -268,6 +268,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("inbox.view_inbox"):
         raise PermissionDenied
     context = _page_context(request)
+    context["new_comments"] = comments.new_count(user=request.user)
     if request.htmx and request.headers.get("HX-Target") == "list-body":
         return render(request, "inbox/_list_body.html", context)
     return render(request, "inbox/inbox.html", context)

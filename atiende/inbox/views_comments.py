@@ -58,6 +58,19 @@ def tray(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def row(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """One comment's card, for the tray's live updates (inbox.comment events)."""
+    comment = get_object_or_404(
+        comments.visible_comments(user=request.user).select_related(
+            "channel", "contact", "handled_by"
+        ),
+        pk=comment_id,
+    )
+    return render(request, "inbox/_comment.html", {"comment": comment})
+
+
+@login_required
 @require_POST
 def act(request: HttpRequest, comment_id: int, action: str) -> HttpResponse:
     comment = get_object_or_404(

@@ -236,3 +236,28 @@ def test_tray_actions_through_the_page_with_htmx_and_errors(client, graph, messe
     assert comment.status == CommentStatus.HANDLED
     inbox = client.get("/inbox/").content.decode()
     assert 'href="/inbox/comentarios/"' in inbox
+
+
+def test_inbox_badge_counts_new_comments_and_the_row_partial(client, messenger, team_agent):
+    first = make_comment(messenger)
+    make_comment(messenger, external_id="456_790", body="Otro")
+    client.force_login(team_agent)
+    html = client.get("/inbox/").content.decode()
+    assert 'data-new-comments="2"' in html and "2 comentarios nuevos" in html
+    with CaptureQueriesContext(connection) as one:
+        response = client.get(f"/inbox/comentarios/{first.pk}/")
+    assert response.status_code == 200
+    assert f'id="comment-{first.pk}"' in response.content.decode()
+    for n in range(5):
+        make_comment(messenger, external_id=f"456_8{n}")
+    with CaptureQueriesContext(connection) as many:
+        client.get(f"/inbox/comentarios/{first.pk}/")
+    assert len(many) == len(one)
+    tray = client.get("/inbox/comentarios/").content.decode()
+    assert "data-row-url" in tray and "inbox.comment" in tray
+
+
+def test_row_partial_is_404_for_another_team(client, messenger, outsider):
+    comment = make_comment(messenger)
+    client.force_login(outsider)
+    assert client.get(f"/inbox/comentarios/{comment.pk}/").status_code == 404
