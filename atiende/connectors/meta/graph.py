@@ -168,3 +168,13 @@ def handshake(params: Mapping[str, Any], verify_token: str) -> str | None:
         return None
     challenge = params.get("hub.challenge")
     return str(challenge) if challenge is not None else None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_webhook_body(raw_body: bytes) -> Any:
+    """Strict JSON of a webhook body: NaN/Infinity (which Python accepts and no database stores
+    as JSON) are refused like any other malformed body."""
+    return jsonlib.loads(raw_body.decode("utf-8"), parse_constant=_refuse_constant)

@@ -17,7 +17,6 @@ skipped: it would create a contact out of the page's own words.
 
 import datetime
 import hashlib
-import json
 import logging
 from typing import Any
 
@@ -133,12 +132,12 @@ def _str(value: Any, limit: int = MAX_ID) -> str:
 
 def verified_channels(raw_body: bytes, signature: str | None) -> list[Channel]:
     """The channels named by the entries whose app secret signs this body; [] = refuse (403)."""
-    from atiende.connectors.meta.graph import verify_signature
+    from atiende.connectors.meta.graph import parse_webhook_body, verify_signature
 
     if not signature:
         return []
     try:
-        payload = json.loads(raw_body.decode("utf-8"))
+        payload = parse_webhook_body(raw_body)
     except (ValueError, UnicodeDecodeError):
         return []
     kind, entries = _entries(payload)
@@ -156,8 +155,10 @@ def verified_channels(raw_body: bytes, signature: str | None) -> list[Channel]:
 
 def store_event(raw_body: bytes, channel: Channel) -> MetaWebhookEvent | None:
     """Keep the raw delivery once; a retry of the same bytes returns None."""
+    from atiende.connectors.meta.graph import parse_webhook_body
+
     key = hashlib.sha256(raw_body).hexdigest()
-    payload = json.loads(raw_body.decode("utf-8"))
+    payload = parse_webhook_body(raw_body)
     try:
         with transaction.atomic():
             event, created = MetaWebhookEvent.objects.get_or_create(

@@ -4,14 +4,13 @@ Nothing is stored unless the signature (over the raw bytes) matches the app secr
 the event names by `metadata.phone_number_id`. The event is processed by a job, not here.
 """
 
-import json
 import logging
 
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from atiende.connectors.meta.graph import handshake, verify_signature
+from atiende.connectors.meta.graph import handshake, parse_webhook_body, verify_signature
 from atiende.connectors.whatsapp import services
 
 logger = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
     raw = request.body
     header = request.headers.get("X-Hub-Signature-256")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = parse_webhook_body(raw)
     except (ValueError, UnicodeDecodeError):
         return HttpResponseForbidden("forbidden", content_type="text/plain")
     channel = None

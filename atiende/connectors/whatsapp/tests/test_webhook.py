@@ -368,3 +368,12 @@ def test_agent_opening_the_chat_sends_the_read_receipt(
     assert [r.json for r in sent] == [
         {"messaging_product": "whatsapp", "status": "read", "message_id": stored.external_id}
     ]
+
+
+def test_a_signed_body_with_nan_is_refused_and_stores_nothing(client, wa_channel):
+    """Python's json accepts NaN; no database stores it as JSON, so it must never reach storage."""
+    raw = json.dumps(envelope([message(body="Hola")])).encode()
+    raw = raw.replace(b'"Hola"', b"NaN")
+    assert post_webhook(client, raw).status_code == 403
+    assert not WebhookEvent.objects.exists()
+    assert not Message.objects.exists()
