@@ -1,10 +1,18 @@
 """Suite-wide fixtures. Jobs run immediately in tests; live-process tests use their own queue."""
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from atiende.jobs import huey
 
 huey.immediate = True
+
+# CI explores the same examples every run (a failure there reproduces); local runs keep exploring.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("ATIENDE_CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session", autouse=True)

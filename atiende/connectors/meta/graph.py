@@ -174,7 +174,19 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        # "\ud800" escapes decode to lone surrogates, which no database driver can encode.
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
 def parse_webhook_body(raw_body: bytes) -> Any:
-    """Strict JSON of a webhook body: NaN/Infinity (which Python accepts and no database stores
-    as JSON) are refused like any other malformed body."""
-    return jsonlib.loads(raw_body.decode("utf-8"), parse_constant=_refuse_constant)
+    """Strict JSON of a webhook body, storable by both databases: NaN/Infinity (which Python
+    accepts and no database stores as JSON) are refused like any malformed body, NUL characters
+    (which PostgreSQL cannot store in text or jsonb) are dropped and lone surrogates replaced."""
+    return _without_nul(jsonlib.loads(raw_body.decode("utf-8"), parse_constant=_refuse_constant))

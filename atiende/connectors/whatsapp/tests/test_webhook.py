@@ -377,3 +377,16 @@ def test_a_signed_body_with_nan_is_refused_and_stores_nothing(client, wa_channel
     assert post_webhook(client, raw).status_code == 403
     assert not WebhookEvent.objects.exists()
     assert not Message.objects.exists()
+
+
+def test_a_nul_character_in_a_message_is_dropped_not_a_500(client, wa_channel):
+    """PostgreSQL cannot store NUL in text or jsonb; the message is kept without it."""
+    raw = json.dumps(envelope([message(body="Ho\u0000la")])).encode()
+    assert post_webhook(client, raw).status_code == 200
+    assert Message.objects.get().body == "Hola"
+
+
+def test_a_lone_surrogate_in_a_message_is_replaced_not_a_500(client, wa_channel):
+    raw = json.dumps(envelope([message(body="Hola")])).encode().replace(b"Hola", b"Ho\\ud800la")
+    assert post_webhook(client, raw).status_code == 200
+    assert Message.objects.get().body == "Ho?la"
