@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy
 
+from atiende.activities.models import Task
 from atiende.activities.timeline import TimelineItem, register_channel_counter, register_source
 from atiende.contacts.selectors import search_condition
 from atiende.core.models import Attachment
@@ -198,6 +200,24 @@ def message_attachments(messages: list[Message]) -> dict[int, list[Attachment]]:
     for attachment in rows:
         by_message[int(attachment.owner_id)].append(attachment)
     return by_message
+
+
+def with_open_task_flag(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """The "pendiente de actividad" indicator: the contact has an open task (one subquery)."""
+    open_tasks = Task.objects.filter(contact_id=OuterRef("contact_id"), done_at__isnull=True)
+    return conversations.annotate(has_open_task=Exists(open_tasks))
+
+
+def shared_files(*, conversation: Conversation, limit: int = 12) -> QuerySet[Attachment]:
+    """The latest files exchanged in the conversation, for the contact card."""
+    message_ids = (
+        Message.objects.filter(conversation=conversation)
+        .annotate(key=Cast("id", output_field=CharField()))
+        .values("key")
+    )
+    return Attachment.objects.filter(
+        owner_type=ContentType.objects.get_for_model(Message), owner_id__in=message_ids
+    ).order_by("-id")[:limit]
 
 
 def canned_responses_for(*, user: User, query: str = "") -> QuerySet[CannedResponse]:

@@ -13,7 +13,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import CharField, Exists, OuterRef, QuerySet
+from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.http import (
     FileResponse,
@@ -30,7 +30,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from atiende.activities import selectors as activity_selectors
-from atiende.activities.models import Task
 from atiende.connectors.base import connector_for
 from atiende.core.attachments import ALLOWED_TYPES
 from atiende.core.forms import add_service_errors
@@ -78,12 +77,6 @@ def _conversation(request: HttpRequest, conversation_id: int) -> Conversation:
         raise Http404 from exc
 
 
-def _with_row_extras(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """The "pendiente de actividad" indicator: the contact has an open task (one subquery)."""
-    open_tasks = Task.objects.filter(contact_id=OuterRef("contact_id"), done_at__isnull=True)
-    return conversations.annotate(has_open_task=Exists(open_tasks))
-
-
 def _page_number(request: HttpRequest) -> int:
     try:
         return min(max(int(request.GET.get("pagina", "1")), 1), MAX_PAGES)
@@ -97,7 +90,7 @@ def _list_context(request: HttpRequest) -> dict:
     page = _page_number(request)
     start = (page - 1) * PAGE_SIZE
     rows = list(
-        _with_row_extras(
+        selectors.with_open_task_flag(
             selectors.conversations_for_tray(user=request.user, status=tray, filters=filters)
         )[start : start + PAGE_SIZE + 1]
     )
@@ -138,17 +131,9 @@ def _page_context(request: HttpRequest) -> dict:
 
 
 def _attach_files(thread: list[Message]) -> None:
-    """Each message's attachments in one query (attachments point at their message generically)."""
-    if not thread:
-        return
-    content_type = ContentType.objects.get_for_model(Message)
-    files: dict[str, list[Attachment]] = {}
-    for attachment in Attachment.objects.filter(
-        owner_type=content_type, owner_id__in=[str(m.pk) for m in thread]
-    ).order_by("id"):
-        files.setdefault(attachment.owner_id, []).append(attachment)
+    files = selectors.message_attachments(thread)
     for message in thread:
-        message.files = files.get(str(message.pk), [])
+        message.files = files[message.pk]
 
 
 def _with_days(thread: list[Message], previous_day: str = "") -> list[dict]:
@@ -169,17 +154,6 @@ def _thread_items(conversation: Conversation, **kwargs) -> list[dict]:
     return _with_days(thread, previous_day)
 
 
-def _shared_files(conversation: Conversation) -> QuerySet[Attachment]:
-    message_ids = (
-        Message.objects.filter(conversation=conversation)
-        .annotate(key=Cast("id", output_field=CharField()))
-        .values("key")
-    )
-    return Attachment.objects.filter(
-        owner_type=ContentType.objects.get_for_model(Message), owner_id__in=message_ids
-    ).order_by("-id")[:12]
-
-
 def _card_context(conversation: Conversation) -> dict:
     contact = conversation.contact
     return {
@@ -191,7 +165,7 @@ def _card_context(conversation: Conversation) -> dict:
         "pending_tasks": list(
             activity_selectors.tasks_for_contact(contact=contact).filter(done_at__isnull=True)[:5]
         ),
-        "shared_files": list(_shared_files(conversation)),
+        "shared_files": list(selectors.shared_files(conversation=conversation)),
     }
 
 
@@ -303,7 +277,7 @@ def row(request: HttpRequest, conversation_id: int) -> HttpResponse:
     tray = tray_from_query(request.GET)
     filters = filters_from_query(request.GET)
     found = (
-        _with_row_extras(
+        selectors.with_open_task_flag(
             selectors.conversations_for_tray(user=request.user, status=tray, filters=filters)
         )
         .filter(pk=conversation_id)
