@@ -68,6 +68,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Benchmark runs only (`python -m bench`): every response says its server time and query count.
+ATIENDE_BENCH = env.bool("ATIENDE_BENCH", default=False)
+if ATIENDE_BENCH:
+    MIDDLEWARE.insert(0, "atiende.core.middleware.BenchMiddleware")
 
 ROOT_URLCONF = "atiende.urls"
 ASGI_APPLICATION = "atiende.asgi.application"
@@ -105,8 +109,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             ),
         }
     )
+    # Job threads keep their connection: opening one runs the PRAGMAs above and was a quarter of
+    # a webhook job's time (Huey closes connections around each job unless they are persistent).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     # Test processes started by the suite (web, worker) must see the test database: keep it on disk.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-atiende.sqlite3")}
+elif env.int("ATIENDE_DB_POOL_SIZE", default=10) > 0:
+    # Under ASGI each request runs in a thread of its own, so a persistent connection
+    # (CONN_MAX_AGE) is never reused and they pile up until PostgreSQL refuses clients (the
+    # benchmark hit "too many clients" at 100 webhooks/s). A pool per process hands connections
+    # from thread to thread instead; Django requires CONN_MAX_AGE = 0 with it.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("ATIENDE_DB_POOL_SIZE", default=10),
+        "timeout": 20,
+    }
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -132,7 +151,7 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "atiende.core.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Huey (see atiende/jobs.py): SQLite file under data/ unless REDIS_URL is set.
@@ -201,6 +220,10 @@ ATIENDE_ENCRYPTION_KEY = env.str("ATIENDE_ENCRYPTION_KEY", default="")
 # --- Contacts ---------------------------------------------------------------------
 # Region assumed for phone numbers typed without a country code (ISO 3166-1 alpha-2).
 ATIENDE_PHONE_REGION = env.str("ATIENDE_PHONE_REGION", default="PY").upper()
+
+# --- Tickets ---------------------------------------------------------------------------
+# Country whose public holidays new SLA policies skip (the `holidays` package's ISO code).
+ATIENDE_HOLIDAY_COUNTRY = env.str("ATIENDE_HOLIDAY_COUNTRY", default="PY").upper()
 
 # --- Inbox ---------------------------------------------------------------------------
 # Which conversations an agent sees: "team" (their teams' and their own) or "all".

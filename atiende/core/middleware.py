@@ -3,6 +3,7 @@ import time
 import zoneinfo
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
@@ -78,3 +79,26 @@ class HtmxMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.htmx = request.headers.get("HX-Request") == "true"
         return self.get_response(request)
+
+
+class BenchMiddleware:
+    """Benchmark runs only (ATIENDE_BENCH=1): `X-Query-Count` and `Server-Timing` on every response,
+    so `python -m bench` reads the server's own time and query count over plain HTTP."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        response.headers["X-Query-Count"] = str(queries)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return response

@@ -3,7 +3,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from atiende.core.realtime import SUPERVISORS_GROUP, team_group, user_group
+from atiende.core.realtime import EVENT_TYPE, SUPERVISORS_GROUP, team_group, user_group
 from atiende.users import services
 
 
@@ -40,5 +40,18 @@ class AgentSocketConsumer(AsyncJsonWebsocketConsumer):
             await database_sync_to_async(services.touch_connection)(channel_name=self.channel_name)
             await self.send_json({"type": "pong"})
 
+    async def dispatch(self, message: dict) -> None:
+        """Events go straight to the browser. Channels closes stale database connections before
+        every handler, a hop to a thread each time; a pushed event touches no database, and with
+        a team of 200 sockets those hops were a large share of the server loop's time."""
+        if message.get("type") == EVENT_TYPE:
+            await self.realtime_event(message)
+            return
+        await super().dispatch(message)
+
     async def realtime_event(self, message: dict) -> None:
-        await self.send_json(message["event"])
+        text = message.get("text")  # serialised once by core.realtime.publish
+        if text:
+            await self.send(text_data=text)
+        else:
+            await self.send_json(message["event"])

@@ -84,7 +84,7 @@ def test_default_is_sqlite_wal_memory_layer_and_sqlite_jobs(tmp_path):
     assert "PRAGMA foreign_keys=ON" in found["options"]["init_command"]
     assert found["options"]["timeout"] == 20
     assert found["test_name"] == str(tmp_path.resolve() / "test-atiende.sqlite3")
-    assert found["layer_backend"] == "channels.layers.InMemoryChannelLayer"
+    assert found["layer_backend"] == "atiende.core.layers.InMemoryChannelLayer"
     assert found["cache_backend"] == "django.core.cache.backends.locmem.LocMemCache"
     assert found["huey_class"] == "SqliteHuey"
     assert found["huey_filename"] == str(tmp_path.resolve() / "jobs.sqlite3")
@@ -108,6 +108,8 @@ def test_database_url_and_redis_url_switch_to_postgres_and_redis(tmp_path):
     assert int(found["port"]) == 6543
     assert found["user"] == "atiende"
     assert found["conn_health_checks"] is True
+    # ASGI runs each request in a new thread: a pool, not persistent connections per thread.
+    assert found["options"]["pool"]["max_size"] == 10
     assert "transaction_mode" not in found["options"]
     assert found["test_name"] is None
     assert found["layer_backend"] == "channels_redis.core.RedisChannelLayer"
@@ -126,7 +128,7 @@ def test_database_url_and_redis_url_switch_to_postgres_and_redis(tmp_path):
 def test_database_url_alone_keeps_memory_layer_and_sqlite_jobs(tmp_path):
     found = _settings(tmp_path, DATABASE_URL="postgres://u:p@127.0.0.1:5432/atiende")
     assert found["engine"] == "django.db.backends.postgresql"
-    assert found["layer_backend"] == "channels.layers.InMemoryChannelLayer"
+    assert found["layer_backend"] == "atiende.core.layers.InMemoryChannelLayer"
     assert found["huey_class"] == "SqliteHuey"
 
 

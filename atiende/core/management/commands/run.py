@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from atiende.core.management.commands._serving import add_server_arguments, uvicorn_options
-from atiende.jobs import huey
+from atiende.jobs import consumer_options, huey
 
 
 class Command(BaseCommand):
@@ -16,7 +16,10 @@ class Command(BaseCommand):
         # Huey installs signal handlers, so its consumer starts here, on the main thread,
         # before uvicorn; uvicorn hands them back when it returns and we stop the jobs gracefully.
         consumer = huey.create_consumer(
-            workers=settings.ATIENDE_JOBS_WORKERS, worker_type="thread", periodic=True
+            workers=settings.ATIENDE_JOBS_WORKERS,
+            worker_type="thread",
+            periodic=True,
+            **consumer_options(),
         )
         consumer.start()
         self.stdout.write(f"Atiende: http://{host}:{port}/", ending="\n")

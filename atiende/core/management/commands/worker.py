@@ -2,7 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from atiende.jobs import huey
+from atiende.jobs import consumer_options, huey
 
 
 class Command(BaseCommand):
@@ -14,4 +14,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, workers: int, **options) -> None:
-        huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+        huey.create_consumer(
+            workers=workers, worker_type="thread", periodic=True, **consumer_options()
+        ).run()
