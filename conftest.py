@@ -1,5 +1,6 @@
 """Suite-wide fixtures. Jobs run immediately in tests; live-process tests use their own queue."""
 
+import importlib
 import os
 
 import pytest
@@ -42,6 +43,26 @@ def _release_test_database(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+DATA_MIGRATIONS = [
+    ("atiende.tickets.migrations.0002_support_pipeline", "create_support_pipeline"),
+    ("atiende.tickets.migrations.0004_default_sla", "create_policies"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _data_migrations_after_flush(request):
+    """A transactional test empties every table when it ends, the rows data migrations made
+    included; the next one gets them back as a fresh database would have them."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    for module, function in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -194,3 +194,51 @@ def _move(model):
 register_merge_part("notes", gettext_lazy("Notas"), _move(Note))
 register_merge_part("tasks", gettext_lazy("Tareas"), _move(Task))
 register_merge_part("calls", gettext_lazy("Llamadas"), _move(Call))
+
+
+# --- "Tarea por vencer" in the bell (the activities job calls this every minute) ----------
+
+TASK_DUE_LEAD = datetime.timedelta(minutes=15)
+TASK_DUE_LOOKBACK = datetime.timedelta(days=1)
+
+
+def notify_due_tasks(*, now: datetime.datetime | None = None) -> int:
+    """Tell each assignee once about each open task that falls due within 15 minutes (or fell
+    due in the last day: a job that was down catches up, old tasks do not flood the bell).
+    One indexed query per active assignee (assignee, done_at, due_at); a new due date warns again.
+    """
+    from django.apps import apps
+    from django.urls import reverse
+
+    if not apps.is_installed("atiende.notifications"):
+        return 0
+    from atiende.notifications.services import notify
+
+    now = now or timezone.now()
+    url = reverse("activities:my_tasks")
+    sent = 0
+    for user in User.objects.filter(is_active=True).order_by("pk"):
+        tasks = Task.objects.filter(
+            assignee=user,
+            done_at__isnull=True,
+            due_at__gt=now - TASK_DUE_LOOKBACK,
+            due_at__lte=now + TASK_DUE_LEAD,
+        ).order_by("due_at")[:50]
+        for task in tasks:
+            late = task.due_at <= now
+            title = (
+                _("Tarea vencida: %(title)s") if late else _("Tarea por vencer: %(title)s")
+            ) % {"title": task.title}
+            body = timezone.localtime(task.due_at).strftime("%d/%m/%Y %H:%M")
+            sent += len(
+                notify(
+                    recipients=[user],
+                    kind="task_due",
+                    title=title,
+                    body=body,
+                    url=url,
+                    target=task,
+                    dedupe_key=f"task-due-{task.pk}-{int(task.due_at.timestamp())}",
+                )
+            )
+    return sent

@@ -9,6 +9,7 @@ the connector → `sent`, or retried with back-off, then `failed` with the provi
 import datetime
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -80,6 +81,31 @@ _POINT_KIND_FOR_CHANNEL = {
     "instagram": ContactPoint.Kind.INSTAGRAM,
     "sms": ContactPoint.Kind.MOBILE,
 }
+
+
+# --- message hooks -----------------------------------------------------------------------
+
+# Apps that follow conversations (tickets: last activity, first response, the 48-hour customer
+# update) register here, so the inbox never imports them. Called inside the message's transaction
+# with keyword arguments: conversation, at, outbound (an agent's reply; False for the customer's).
+MessageHook = Callable[..., Any]
+_MESSAGE_HOOKS: list[MessageHook] = []
+
+
+def register_message_hook(hook: MessageHook) -> None:
+    """Tell the inbox to call `hook(conversation=…, at=…, outbound=…)` on every message."""
+    if hook not in _MESSAGE_HOOKS:
+        _MESSAGE_HOOKS.append(hook)
+
+
+def unregister_message_hook(hook: MessageHook) -> None:
+    if hook in _MESSAGE_HOOKS:
+        _MESSAGE_HOOKS.remove(hook)
+
+
+def _message_hooks(conversation: Conversation, *, at: datetime.datetime, outbound: bool) -> None:
+    for hook in _MESSAGE_HOOKS:
+        hook(conversation=conversation, at=at, outbound=outbound)
 
 
 # --- realtime ----------------------------------------------------------------------------
@@ -248,6 +274,7 @@ def _receive_message(inbound: InboundMessage) -> Message | None:
     conversation.last_message_inbound = True
     conversation.save()
     record_interaction(contact=contact, at=at)
+    _message_hooks(conversation, at=at, outbound=False)
     if conversation.assignee_id is None and channel.auto_assign:
         auto_assign(conversation)
     _publish(
@@ -595,6 +622,8 @@ def _queue_outbound(
             conversation.assigned_at = now
         conversation.unread_count = 0
     conversation.save()
+    if author_kind == MessageAuthor.AGENT:
+        _message_hooks(conversation, at=now, outbound=True)
     from atiende.inbox import jobs  # the job module imports this one
 
     transaction.on_commit(lambda: jobs.deliver_message(message.pk))

@@ -16,8 +16,16 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from atiende.contacts.models import Account, Contact, Label
-from atiende.tickets import selectors, services, sla
-from atiende.tickets.models import Pipeline, Priority, Source, Stage, Ticket
+from atiende.tickets import saved_views, selectors, services, sla
+from atiende.tickets.models import (
+    Pipeline,
+    Priority,
+    SavedView,
+    SlaState,
+    Source,
+    Stage,
+    Ticket,
+)
 from atiende.users.models import Team, User
 
 router = Router(tags=["tickets"])
@@ -185,6 +193,8 @@ class TicketQuery(Schema):
     last_activity_before: datetime.datetime | None = None
     q: str = Field("", description="Número (T-000123), nombre, póliza o cliente.")
     sort: str = Field("-last_activity", description=" | ".join(selectors.SORTS))
+    sla_state: str = Field("", description='ok | at_risk | breached | paused | "none" (sin SLA)')
+    view: int | None = Field(None, description="Id de una vista guardada (/ticket-views).")
 
 
 class TicketIn(Schema):
@@ -314,10 +324,18 @@ def list_tickets(request: HttpRequest, filters: Query[TicketQuery]):
         errors["owner"] = _('Indica el id de un usuario, "me" o "none".')
     if filters.state not in ("", "open", "closed"):
         errors["state"] = _('Indica "open" o "closed".')
+    if filters.sla_state not in ("", "none", *SlaState.values):
+        errors["sla_state"] = _("Estado de SLA desconocido.")
     if errors:
         raise ValidationError(errors)
     pipeline = _pipeline(filters.pipeline)
     stage = filters.stage.strip()
+    advanced = None
+    if filters.view is not None:
+        try:
+            advanced = saved_views.get_view(user=request.user, view_id=filters.view).filters
+        except SavedView.DoesNotExist:
+            raise HttpError(404, _("La vista no existe.")) from None
     return selectors.tickets_for_list(
         user=request.user,
         filters=selectors.TicketFilters(
@@ -336,6 +354,8 @@ def list_tickets(request: HttpRequest, filters: Query[TicketQuery]):
             state=filters.state,
             q=filters.q.strip(),
             sort=filters.sort,
+            sla_state=filters.sla_state,
+            advanced=advanced,
         ),
     )
 

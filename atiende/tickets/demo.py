@@ -13,26 +13,29 @@ from atiende.tickets.defaults import SUPPORT_TEAM_NAME
 from atiende.tickets.models import Pipeline, Ticket
 from atiende.users.models import Role, Team, User
 
-# (topic, stage, priority, owner, source, days ago, note)
+# (topic, stage, priority, owner, source, hours ago, hours since the customer heard from us, note)
+# The last-but-one column gives the demo every SLA state: None = never contacted (the 48-hour
+# rule fires), a number = a first reply 30 minutes after creation and the latest update then.
 TICKETS = [
-    ("Consulta de cobertura por granizo", "new", "low", None, "email", 0, ""),
-    ("Solicitud de póliza digital", "new", "medium", None, "email", 1, ""),
-    ("Duda sobre el deducible", "follow_up", "medium", "maria", "whatsapp", 2,
+    ("Consulta de cobertura por granizo", "new", "low", None, "email", 2, None, ""),
+    ("Solicitud de póliza digital", "new", "medium", None, "email", 20, 3, ""),
+    ("Duda sobre el deducible", "follow_up", "medium", "maria", "whatsapp", 30, 20,
      "Se le envió el detalle del deducible; espera confirmación."),
-    ("Consulta sobre reembolso de gastos", "follow_up", "high", "sofia", "chat", 3, ""),
-    ("Póliza cancelada por falta de pago", "retention", "high", "maria", "phone", 4,
+    ("Consulta sobre reembolso de gastos", "follow_up", "high", "sofia", "chat", 52, None, ""),
+    ("Póliza cancelada por falta de pago", "retention", "medium", "maria", "phone", 44, 41,
      "Cliente interesado en reactivar si se fracciona la deuda."),
-    ("Póliza vencida sin renovar", "retention", "medium", "sofia", "phone", 6, ""),
-    ("Cambio de vehículo en la póliza", "change_request", "medium", "maria", "whatsapp", 2, ""),
-    ("Cambio de beneficiario", "change_request", "low", "sofia", "email", 5, ""),
-    ("Envío de cédula pendiente", "waiting_on_customer", "medium", "maria", "email", 3,
+    ("Póliza vencida sin renovar", "retention", "medium", "sofia", "phone", 26, 10, ""),
+    ("Cambio de vehículo en la póliza", "change_request", "high", "maria", "whatsapp", 12, 5, ""),
+    ("Cambio de beneficiario", "change_request", "low", "sofia", "email", 36, 30, ""),
+    ("Envío de cédula pendiente", "waiting_on_customer", "medium", "maria", "email", 72, 26,
      "Se solicitó copia de la cédula al cliente."),
-    ("Confirmación de datos bancarios", "waiting_on_customer", "low", "sofia", "chat", 8, ""),
-    ("Emisión de certificado", "waiting_on_us", "high", "maria", "email", 1, ""),
-    ("Reclamo por demora en siniestro", "waiting_on_us", "urgent", "supervisor", "phone", 2,
+    ("Confirmación de datos bancarios", "waiting_on_customer", "low", "sofia", "chat", 190, 60,
+     ""),
+    ("Emisión de certificado", "waiting_on_us", "high", "maria", "email", 10, 2, ""),
+    ("Reclamo por demora en siniestro", "waiting_on_us", "urgent", "supervisor", "phone", 30, 27,
      "Cliente molesto: prometimos respuesta hoy."),
-    ("Cambio de dirección resuelto", "closed", "low", "maria", "email", 10, ""),
-    ("Duplicado de factura enviado", "closed", "medium", "sofia", "email", 12, ""),
+    ("Cambio de dirección resuelto", "closed", "low", "maria", "email", 20, 19, ""),
+    ("Duplicado de factura enviado", "closed", "medium", "sofia", "email", 30, 29, ""),
 ]  # fmt: skip
 
 ESCALATION = {
@@ -68,7 +71,9 @@ def seed_tickets(*, by: User | None = None) -> int:
     stages = {s.key: s for s in services.default_pipeline().stages.all()}
     now = timezone.now()
     created = 0
-    for index, (topic, stage_key, priority, owner, source, days, note) in enumerate(TICKETS):
+    for index, (topic, stage_key, priority, owner, source, hours, updated, note) in enumerate(
+        TICKETS
+    ):
         account = accounts[index % len(accounts)]
         name = f"{account.number} \u2013 {topic}"
         if Ticket.objects.filter(name=name).exists():
@@ -82,9 +87,16 @@ def seed_tickets(*, by: User | None = None) -> int:
             owner=users.get(owner) if owner else None,
             account=account,
             source=source,
-            created_at=now - datetime.timedelta(days=days, hours=index),
+            created_at=now - datetime.timedelta(hours=hours, minutes=index),
             labels=[label] if label and priority in ("high", "urgent") else (),
         )
+        if updated is not None:
+            agent = ticket.owner or by
+            first = ticket.created_at + datetime.timedelta(minutes=30)
+            services.record_customer_update(ticket=ticket, by=agent, at=first)
+            services.record_customer_update(
+                ticket=ticket, by=agent, at=max(first, now - datetime.timedelta(hours=updated))
+            )
         if note:
             services.add_note(ticket=ticket, by=ticket.owner or by, body=note)
         created += 1

@@ -90,6 +90,13 @@ class Source(models.TextChoices):
     INTERNAL = "internal", _("Interno")
 
 
+class SlaState(models.TextChoices):
+    OK = "ok", _("En plazo")
+    AT_RISK = "at_risk", _("En riesgo")
+    BREACHED = "breached", _("Incumplido")
+    PAUSED = "paused", _("En pausa")
+
+
 class Ticket(models.Model):
     """Ticket / caso. The human number is the primary key formatted: T-000123."""
 
@@ -169,6 +176,19 @@ class Ticket(models.Model):
     last_customer_update_at = models.DateTimeField(
         _("última actualización al cliente"), null=True, blank=True
     )
+    # The SLA state kept by the SLA job and every change (so lists filter on an index):
+    # "" (no policy) | ok | at_risk | breached | paused; sla_due_at: the nearest running deadline.
+    sla_state = models.CharField(
+        _("estado del SLA"), max_length=8, choices=SlaState.choices, blank=True, default=""
+    )
+    sla_due_at = models.DateTimeField(_("vence el SLA"), null=True, blank=True)
+    # The 48-hour rule: set while the customer is owed an update, cleared when they get one.
+    customer_update_overdue = models.BooleanField(
+        _("actualización al cliente vencida"), default=False
+    )
+    # When the SLA job must look at the ticket again (the next at-risk or breach moment; "now" for
+    # a warning still to raise; null when nothing can change without an edit): an indexed scan.
+    sla_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("creado por"),
@@ -192,6 +212,9 @@ class Ticket(models.Model):
             models.Index(fields=["-created_at"], name="ticket_created"),
             models.Index(fields=["contact", "-created_at"], name="ticket_contact"),
             models.Index(fields=["team", "-last_activity_at"], name="ticket_team"),
+            models.Index(fields=["sla_state", "-last_activity_at"], name="ticket_sla_state"),
+            models.Index(fields=["sla_due_at"], name="ticket_sla_due"),
+            models.Index(fields=["sla_check_at"], name="ticket_sla_check"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from atiende.activities.timeline import TimelineItem, register_source
 from atiende.contacts.models import Contact
@@ -23,6 +23,7 @@ from atiende.tickets.models import (
     TicketNote,
     parse_number,
 )
+from atiende.tickets.saved_views import compile_filters
 from atiende.tickets.services import default_pipeline
 from atiende.users.models import User
 
@@ -39,6 +40,15 @@ SORTS: dict[str, list[Any]] = {
     "name": ["name", "id"],
     "number": ["id"],
     "-number": ["-id"],
+    "-name": ["-name", "-id"],
+    "stage": ["pipeline__position", "stage__position", "id"],
+    "-stage": ["-pipeline__position", "-stage__position", "-id"],
+    "owner": [F("owner__display_name").asc(nulls_last=True), "owner__username", "id"],
+    "-owner": [F("owner__display_name").desc(nulls_last=True), "-owner__username", "-id"],
+    "contact": [F("contact__first_name").asc(nulls_last=True), "contact__last_name", "id"],
+    "-contact": [F("contact__first_name").desc(nulls_last=True), "-contact__last_name", "-id"],
+    "sla": [F("sla_due_at").asc(nulls_last=True), "id"],
+    "-sla": [F("sla_due_at").desc(nulls_last=True), "-id"],
 }
 BOARD_COLUMN_LIMIT = 25
 
@@ -63,6 +73,10 @@ class TicketFilters:
     state: str = ""  # "open" | "closed" | ""
     q: str = ""
     sort: str = "-last_activity"
+    # ok | at_risk | breached | paused, "none" (no SLA policy) or "" (any).
+    sla_state: str = ""
+    # An advanced filter (saved_views: {"match", "conditions"}) from a saved view or the URL.
+    advanced: dict | None = None
 
 
 def _visible(user: User) -> QuerySet[Ticket]:
@@ -131,6 +145,10 @@ def apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters, user: User)
         tickets = tickets.filter(closed_at__isnull=False)
     if f.q:
         tickets = tickets.filter(_search(f.q))
+    if f.sla_state:
+        tickets = tickets.filter(sla_state="" if f.sla_state == "none" else f.sla_state)
+    if f.advanced:
+        tickets = tickets.filter(compile_filters(f.advanced, user=user))
     return tickets
 
 
@@ -138,6 +156,15 @@ def _joined(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(
         "pipeline", "stage", "owner", "team", "contact", "account"
     ).prefetch_related("labels")
+
+
+def _joined_for_list(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    # Pipeline and stage (a handful of rows) are prefetched, not joined: with them INNER JOINed,
+    # SQLite starts from those tiny tables and sorts every matching ticket instead of walking
+    # the last-activity index (open tickets at 100k: 445 → 60 ms, measured by `python -m bench`).
+    return tickets.select_related("owner", "team", "contact", "account").prefetch_related(
+        "labels", "pipeline", "stage"
+    )
 
 
 def tickets_for_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
@@ -148,7 +175,7 @@ def tickets_for_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.annotate(priority_rank=_priority_rank())
     if filters.label:
         tickets = tickets.distinct()
-    return _joined(tickets).order_by(*order)
+    return _joined_for_list(tickets).order_by(*order)
 
 
 def owner_counts(*, user: User, filters: TicketFilters | None = None) -> list[dict[str, Any]]:
@@ -274,6 +301,20 @@ def ticket_timeline(*, ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
     return events[:limit]
 
 
+def linked_messages(*, conversation_ids: list[int], limit: int = 20) -> list[Any]:
+    """The newest messages of the ticket's linked conversations (the ticket page's timeline),
+    one query; the inbox's (conversation, id) index serves it."""
+    if not conversation_ids:
+        return []
+    from atiende.inbox.models import Message
+
+    return list(
+        Message.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("author", "channel", "conversation__contact")
+        .order_by("-id")[:limit]
+    )
+
+
 def contact_ticket_summary(*, contact: Contact, limit: int = 5) -> dict[str, Any]:
     """The contact profile's Tickets card: open / closed / total and the latest ones."""
     tickets = Ticket.objects.filter(contact=contact)
@@ -289,6 +330,33 @@ def contact_ticket_summary(*, contact: Contact, limit: int = 5) -> dict[str, Any
                 F("closed_at").asc(nulls_first=True), "-last_activity_at", "-id"
             )[:limit]
         ),
+    }
+
+
+def contact_ticket_breakdown(*, contact: Contact) -> dict[str, list[dict[str, Any]]]:
+    """The contact dashboard's "Casos por estado" and "por pipeline": counts, one query each."""
+    tickets = Ticket.objects.filter(contact=contact)
+    by_stage = (
+        tickets.values(
+            "stage_id", "stage__name", "stage__color", "stage__position", "pipeline__position"
+        )
+        .annotate(n=Count("id"))
+        .order_by("pipeline__position", "stage__position")
+    )
+    by_pipeline = (
+        tickets.values("pipeline_id", "pipeline__name", "pipeline__position")
+        .annotate(n=Count("id"), open=Count("id", filter=Q(closed_at__isnull=True)))
+        .order_by("pipeline__position")
+    )
+    return {
+        "stages": [
+            {"label": gettext(r["stage__name"]), "color": r["stage__color"], "count": r["n"]}
+            for r in by_stage
+        ],
+        "pipelines": [
+            {"label": gettext(r["pipeline__name"]), "count": r["n"], "open": r["open"]}
+            for r in by_pipeline
+        ],
     }
 
 

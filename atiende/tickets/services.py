@@ -25,6 +25,7 @@ from atiende.contacts.services import register_merge_part
 from atiende.core.attachments import check_upload, store_attachment
 from atiende.core.audit import record, snapshot
 from atiende.core.permissions import require
+from atiende.tickets import sla
 from atiende.tickets.defaults import TECH_TEAM_NAME
 from atiende.tickets.models import (
     Pipeline,
@@ -89,15 +90,16 @@ def ticket_url(ticket: Ticket) -> str:
         return ""
 
 
-def _notify(**kwargs: Any) -> None:
-    """Hand a notification to the notifications app when it is installed; otherwise nothing."""
+def _notify(**kwargs: Any) -> list:
+    """Hand a notification to the notifications app when it is installed; otherwise nothing.
+    Returns the notifications created (none when deduplicated)."""
     if not apps.is_installed("atiende.notifications"):
-        return
+        return []
     try:
         from atiende.notifications.services import notify
     except ImportError:  # pragma: no cover - app present without the service
-        return
-    notify(**kwargs)
+        return []
+    return notify(**kwargs)
 
 
 def _touch(ticket: Ticket, at: datetime.datetime | None = None) -> None:
@@ -114,6 +116,11 @@ def _sync_pause(ticket: Ticket, at: datetime.datetime) -> None:
     elif open_pause is not None:
         open_pause.ended_at = at
         open_pause.save(update_fields=["ended_at"])
+
+
+def _refresh_sla(ticket: Ticket) -> None:
+    """Keep the stored SLA state, deadline and 48-hour flag right after a change to the clocks."""
+    sla.refresh_sla(ticket, pauses=list(SlaPause.objects.filter(ticket=ticket)))
 
 
 def escalation_name(*, account: Account | None, contact: Contact | None) -> str:
@@ -285,6 +292,7 @@ def create_ticket(
         _apply_escalation(ticket, escalation, stage)
     ticket.save()
     _sync_pause(ticket, ticket.created_at)
+    _refresh_sla(ticket)
     if labels:
         ticket.labels.add(*labels)
     if conversation is not None:
@@ -360,6 +368,7 @@ def update_ticket(*, ticket: Ticket, by: User, **changes: Any) -> Ticket:
     if labels is not None:
         after["labels"] = ", ".join(sorted(label.name for label in labels))
     record(actor=by, action="update", obj=ticket, before=before, after=after)
+    _refresh_sla(ticket)
     if ticket.owner_id != old_owner:
         _notify_owner(ticket, by)
     if stage is not None and stage != ticket.stage:
@@ -402,12 +411,31 @@ def change_stage(
     ticket.last_activity_at = timezone.now()
     ticket.save()
     _sync_pause(ticket, ticket.last_activity_at)
+    _refresh_sla(ticket)
     record(
         actor=by, action="update", obj=ticket, before=before, after=snapshot(ticket, AUDIT_FIELDS)
     )
     if escalating:
         _after_escalation(ticket, escalation, by)
+    _notify_followers(ticket, by)
     return ticket
+
+
+def _notify_followers(ticket: Ticket, by: User) -> None:
+    """Followers (and the owner) hear of every move of the ticket but their own."""
+    people = list(ticket.followers.all())
+    if ticket.owner is not None:
+        people.append(ticket.owner)
+    _notify(
+        recipients=people,
+        kind="stage_change",
+        title=_("%(number)s pasó a «%(stage)s»")
+        % {"number": ticket.number, "stage": ticket.stage.label},
+        body=ticket.name,
+        url=ticket_url(ticket),
+        actor=by,
+        target=ticket,
+    )
 
 
 @transaction.atomic
@@ -468,6 +496,35 @@ def _stage_for(ticket: Ticket, *, closed: bool) -> Stage:
     if stage is None:
         raise ValidationError({"stage": _("El pipeline no tiene un estado adecuado.")})
     return stage
+
+
+@transaction.atomic
+def move_to_pipeline(*, ticket: Ticket, stage: Stage, by: User) -> Ticket:
+    """Move a ticket to a stage of another pipeline (the properties panel's pipeline choice).
+    Escalating goes through `escalate_to_tech`, which asks for qué / cómo / dónde."""
+    require(by, "tickets.change_ticket", ticket)
+    if stage.pipeline_id == ticket.pipeline_id:
+        return change_stage(ticket=ticket, stage=stage, by=by)
+    if stage.is_escalation:
+        raise ValidationError(
+            {"stage": _("Para escalar a Tech completa primero el formulario de escalación.")}
+        )
+    before = snapshot(ticket, AUDIT_FIELDS)
+    now = timezone.now()
+    ticket.pipeline = stage.pipeline
+    ticket.stage = stage
+    if stage.is_closed and ticket.closed_at is None:
+        ticket.closed_at = now
+    elif not stage.is_closed:
+        ticket.closed_at = None
+    ticket.last_activity_at = now
+    ticket.save()
+    _sync_pause(ticket, now)
+    _refresh_sla(ticket)
+    record(
+        actor=by, action="update", obj=ticket, before=before, after=snapshot(ticket, AUDIT_FIELDS)
+    )
+    return ticket
 
 
 def close_ticket(*, ticket: Ticket, by: User) -> Ticket:
@@ -561,6 +618,7 @@ def _customer_updated(ticket: Ticket, at: datetime.datetime) -> None:
         ticket.first_response_at = at
         fields.append("first_response_at")
     Ticket.objects.filter(pk=ticket.pk).update(**{f: at for f in fields})
+    _refresh_sla(ticket)
 
 
 def record_customer_update(
@@ -579,15 +637,39 @@ def record_customer_update(
 def conversation_activity(
     *, conversation: Any, at: datetime.datetime | None = None, outbound: bool = False
 ) -> int:
-    """A message on a linked conversation is activity on its open tickets (called by the inbox);
-    an agent's outbound message is also an update given to the customer."""
+    """A message on a linked conversation is activity on its open tickets (the inbox calls this
+    through its message hook); an agent's outbound message is also an update given to the
+    customer: it answers the first response and clears the 48-hour flag."""
     at = at or timezone.now()
-    tickets = Ticket.objects.filter(conversations=conversation, closed_at__isnull=True)
-    changed = tickets.update(last_activity_at=at)
-    if outbound:
-        tickets.filter(first_response_at__isnull=True).update(first_response_at=at)
-        tickets.update(last_customer_update_at=at)
-    return changed
+    tickets = list(
+        Ticket.objects.filter(conversations=conversation, closed_at__isnull=True).select_related(
+            "owner"
+        )
+    )
+    for ticket in tickets:
+        _touch(ticket, at)
+        if outbound:
+            _customer_updated(ticket, at)
+        else:
+            _notify_customer_reply(ticket, conversation)
+    return len(tickets)
+
+
+def _notify_customer_reply(ticket: Ticket, conversation: Any) -> None:
+    """Tell the owner the customer wrote: once per turn (until we update the customer again),
+    so a customer sending five messages in a row rings the bell once."""
+    if ticket.owner_id is None:
+        return
+    turn = ticket.last_customer_update_at or ticket.created_at
+    _notify(
+        recipients=[ticket.owner],
+        kind="customer_reply",
+        title=_("El cliente respondió en %(number)s") % {"number": ticket.number},
+        body=ticket.name,
+        url=ticket_url(ticket),
+        target=ticket,
+        dedupe_key=f"ticket-reply-{ticket.pk}-{conversation.pk}-{int(turn.timestamp())}",
+    )
 
 
 # --- bulk actions -----------------------------------------------------------------------
@@ -635,3 +717,16 @@ def _move_tickets(survivor: Contact, duplicate: Contact) -> int:
 
 
 register_merge_part("tickets", gettext_lazy("Tickets"), _move_tickets)
+
+
+# --- the inbox tells us about messages on linked conversations ---------------------------
+
+
+def _on_conversation_message(*, conversation: Any, at: datetime.datetime, outbound: bool) -> None:
+    conversation_activity(conversation=conversation, at=at, outbound=outbound)
+
+
+if apps.is_installed("atiende.inbox"):
+    from atiende.inbox.services import register_message_hook
+
+    register_message_hook(_on_conversation_message)

@@ -48,3 +48,20 @@ def test_a_mention_in_a_note_notifies(agent, supervisor):
     ticket = make_ticket(by=agent)
     services.add_note(ticket=ticket, by=agent, body=f"@{supervisor.username} mira esto")
     assert Notification.objects.filter(recipient=supervisor, kind="mention").count() == 1
+
+
+def test_a_stage_change_tells_followers_and_the_owner_but_not_the_mover(agent, supervisor):
+    from atiende.notifications.models import Notification
+
+    follower = UserFactory(username="seguidora")
+    bystander = UserFactory(username="ajeno")
+    ticket = make_ticket(by=supervisor, owner=agent)
+    services.follow(ticket=ticket, by=follower)
+    services.follow(ticket=ticket, by=supervisor)
+    waiting = ticket.pipeline.stages.get(key="waiting_on_customer")
+    services.change_stage(ticket=ticket, stage=waiting, by=supervisor)
+    moves = Notification.objects.filter(kind="stage_change")
+    assert sorted(n.recipient.username for n in moves) == sorted([agent.username, "seguidora"])
+    assert "Esperando al cliente" in moves.first().title
+    assert not Notification.objects.filter(recipient=bystander).exists()
+    assert not moves.filter(recipient=supervisor).exists()
