@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("atiende.activities.urls")),
     path("", include("atiende.inbox.urls")),
     path("", include("atiende.notifications.urls")),
+    path("", include("atiende.tickets.urls")),
     path("", include("atiende.connectors.webchat.urls")),
     path("", include("atiende.connectors.whatsapp.urls")),
     path("", include("atiende.connectors.meta.urls")),

@@ -13,6 +13,7 @@ SETTINGS_SECTIONS = (
     "labels",
     "groups",
     "fields",
+    "pipelines",
 )
 
 

@@ -10,7 +10,6 @@ urlpatterns = [
     path("buscar/", views.search, name="search"),
     # Served by contacts.urls (included first); the name stays for old links to the section.
     path("contactos/", RedirectView.as_view(pattern_name="contacts:list"), name="contacts"),
-    path("tickets/", views.section, {"name": "tickets"}, name="tickets"),
     path("cobranza/", views.section, {"name": "collections"}, name="collections"),
     path("reportes/", views.section, {"name": "reports"}, name="reports"),
 ]

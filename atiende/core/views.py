@@ -24,11 +24,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 # The modules that later parts of Atiende fill; until then each shows what it will hold.
 SECTIONS = {
-    "tickets": {
-        "title": _("Tickets"),
-        "icon": "ticket-detailed",
-        "lead": _("Casos en un pipeline con prioridades, SLA y escalación al equipo técnico."),
-    },
     "collections": {
         "title": _("Cobranza"),
         "icon": "cash-coin",
