@@ -15,6 +15,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,6 +88,32 @@ def whatsapp_channels():
     return Channel.objects.filter(kind="whatsapp", is_active=True).order_by("id")
 
 
+# Which active channel answers for which phone number id, kept a few seconds per process: the
+# webhook is the hottest path (Meta may send thousands a minute) and this query plus decrypting
+# every channel's credentials was a third of its time. A change to a channel clears it here at
+# once (signal below); other processes see it within ROUTING_SECONDS.
+ROUTING_SECONDS = 5.0
+_routing: tuple[float, dict[str, list[Channel]]] = (0.0, {})
+
+
+def _channels_by_number() -> dict[str, list[Channel]]:
+    global _routing
+    expires, table = _routing
+    if time.monotonic() < expires:
+        return table
+    table = {}
+    for channel in whatsapp_channels():
+        table.setdefault(setting(channel, "phone_number_id"), []).append(channel)
+    _routing = (time.monotonic() + ROUTING_SECONDS, table)
+    return table
+
+
+@receiver([post_save, post_delete], sender=Channel, dispatch_uid="whatsapp-routing")
+def _forget_routing(**kwargs: Any) -> None:
+    global _routing
+    _routing = (0.0, {})
+
+
 def channels_for_event(data: Any) -> list[Channel]:
     """The active channels whose phone number id the event names (usually one)."""
     ids = set()
@@ -97,18 +125,18 @@ def channels_for_event(data: Any) -> list[Channel]:
                 ids.add(number)
     if not ids:
         return []
-    return [c for c in whatsapp_channels() if setting(c, "phone_number_id") in ids]
+    table = _channels_by_number()
+    found = {c.pk: c for number in ids for c in table.get(number, [])}
+    return [found[pk] for pk in sorted(found)]
 
 
 def store_event(channel: Channel, raw: bytes, data: Any) -> tuple[WebhookEvent, bool]:
-    """Keep the verified event once (Meta repeats deliveries): (event, created)."""
+    """Keep the verified event once (Meta repeats deliveries): (event, created). The insert is
+    tried first: a repeat is the exception, so the common path is one statement."""
     key = hashlib.sha256(raw).hexdigest()
-    existing = WebhookEvent.objects.filter(key=key).first()
-    if existing is not None:
-        return existing, False
     try:
         with transaction.atomic():
-            return WebhookEvent.objects.create(channel=channel, key=key, raw=data), True
+            return WebhookEvent.objects.create(channel_id=channel.pk, key=key, raw=data), True
     except IntegrityError:
         return WebhookEvent.objects.get(key=key), False
 
@@ -404,7 +432,11 @@ def _upsert_template(channel: Channel, item: dict) -> MessageTemplate | None:
 
 def pace(channel: Channel) -> None:
     """Wait for a slot: at most `max_per_second` sends a second for one phone number, counted in
-    the shared cache (per process with locmem, across processes with Redis)."""
+    the shared cache (per process with locmem, across processes with Redis).
+
+    The n-th slot of a second is not taken before n/rate into it: without that spacing a backlog
+    sends a whole second's quota in one burst at the turn of each second, twice the rate in any
+    one-second window that straddles it (the benchmark measured 80 sends within 1 s at 40/s)."""
     try:
         rate = int(channel.config.get("max_per_second") or DEFAULT_MAX_PER_SECOND)
     except (TypeError, ValueError):
@@ -420,5 +452,8 @@ def pace(channel: Channel) -> None:
         except ValueError:  # expired between add and incr
             continue
         if used <= rate:
+            early = int(now) + (used - 1) / rate - time.time()
+            if early > 0:
+                time.sleep(early)
             return
         time.sleep(max(0.001, 1 - (now % 1)))

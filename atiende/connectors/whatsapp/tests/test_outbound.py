@@ -2,6 +2,7 @@
 24-hour window, template sync and pacing."""
 
 import datetime
+import itertools
 import time
 
 import pytest
@@ -398,3 +399,18 @@ def test_sync_needs_the_admin_and_reports_meta_errors(
     response = client.post(url, headers=api_token(admin_user))
     assert response.status_code in (400, 422)
     assert "Invalid WABA" in response.content.decode()
+
+
+def test_pacing_spreads_a_backlog_over_the_second_instead_of_a_burst(wa_channel):
+    """A backlog at the turn of a second: the 5 slots of 5/s are spaced 0.2 s apart, so no
+    one-second window holds a second's quota twice (a burst would send all five at once)."""
+    wa_channel.config = {**wa_channel.config, "max_per_second": 5}
+    time.sleep(1.0 - time.time() % 1 + 0.001)
+    started = time.time()
+    sent = []
+    for _ in range(5):
+        services.pace(wa_channel)
+        sent.append(time.time() - started)
+    assert sent[0] < 0.1
+    assert sent[-1] >= 0.7
+    assert all(b - a >= 0.15 for a, b in itertools.pairwise(sent))

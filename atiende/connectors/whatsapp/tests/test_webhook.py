@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from atiende.connectors.whatsapp.models import WebhookEvent
 from atiende.connectors.whatsapp.tests.wa_data import (
@@ -61,6 +63,28 @@ def test_missing_or_bad_signature_is_refused_and_nothing_is_stored(client, wa_ch
     assert response.status_code == 403
     assert not WebhookEvent.objects.exists()
     assert not Message.objects.exists()
+
+
+def test_the_number_routing_is_not_read_from_the_database_on_every_post(client, wa_channel):
+    assert post_webhook(client, envelope([message()])).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert post_webhook(client, envelope([message()])).status_code == 200
+    listing = [q["sql"] for q in queries.captured_queries if "\"kind\" = 'whatsapp'" in q["sql"]]
+    assert not listing  # the job reads its own channel by id; nobody lists them again
+    assert Message.objects.count() == 2
+
+
+def test_a_new_app_secret_applies_to_the_next_post(client, wa_channel):
+    assert post_webhook(client, envelope([message()])).status_code == 200
+    wa_channel.credentials = {**wa_channel.credentials, "app_secret": "secreto-nuevo"}
+    wa_channel.save()
+    raw = json.dumps(envelope([message()])).encode()
+    assert post_webhook(client, raw).status_code == 403
+    assert post_webhook(client, raw, signature=sign(raw, "secreto-nuevo")).status_code == 200
+    wa_channel.is_active = False
+    wa_channel.save()
+    again = json.dumps(envelope([message()])).encode()
+    assert post_webhook(client, again, signature=sign(again, "secreto-nuevo")).status_code == 403
 
 
 def test_signature_with_another_secret_or_unknown_number_is_refused(client, wa_channel):
