@@ -57,8 +57,13 @@ format: .venv/.installed
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
+# `make bench`: small scale on SQLite (embedded `atiende run`). `make bench SCALE=large DB=pg`
+# needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379; see bench/README.md.
+SCALE ?= small
+DB ?= sqlite
+ONLY ?=
 bench: install
-	@echo "El benchmark llega con su propio issue; aún no hay cifras que medir."
+	$(RUN) python -m bench --scale $(SCALE) --db $(DB) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf .venv .uv node_modules atiende/core/static/vendor
