@@ -15,6 +15,15 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("ATIENDE_CI"):
     hypothesis_settings.load_profile("ci")
 
+# Browser tests wait for behaviour, never for a time: a loaded CI machine may need more than
+# Playwright's 5 s before a page reacts, which is slowness, not a failure.
+try:
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=15_000)
+except ImportError:  # pragma: no cover - playwright is a dev dependency
+    pass
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_catalogues():
@@ -106,3 +115,20 @@ def api_token(db):
         return {"Authorization": f"Bearer {plain}"}
 
     return make
+
+
+@pytest.fixture
+def api(client, api_token):
+    """`api(user, method, path, payload=None, **kwargs)` → the /api/v1 response, authenticated
+    as `user` (one token per user); a dict payload travels as JSON."""
+    tokens: dict[int, dict] = {}
+
+    def call(user, method: str, path: str, payload=None, **kwargs):
+        if user.pk not in tokens:
+            tokens[user.pk] = api_token(user)
+        kwargs["headers"] = tokens[user.pk]
+        if payload is not None:
+            kwargs.update(data=payload, content_type="application/json")
+        return getattr(client, method)(f"/api/v1{path}", **kwargs)
+
+    return call

@@ -59,6 +59,16 @@ def _shot(page, name: str) -> None:
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def _htmx_settled(page) -> None:
+    """htmx wires up swapped-in content only when it settles (20 ms later): an event fired on a
+    new element before that is lost, so wait until nothing is swapping or settling."""
+    from playwright.sync_api import expect
+
+    expect(
+        page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
+    ).to_have_count(0)
+
+
 def test_login_spanish_layout_toggle_status_and_logout(server, page, agent):
     from playwright.sync_api import expect
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from atiende.core.tests.test_browser import _shot, page  # noqa: F401  (fixtures)
+from atiende.core.tests.test_browser import _htmx_settled, _shot, page  # noqa: F401  (fixtures)
 from atiende.inbox.tests.test_browser_inbox import inproc_server  # noqa: F401
 from atiende.tickets.models import SavedView, Ticket
 from atiende.tickets.tests.factories import make_ticket, stage
@@ -75,9 +75,11 @@ def test_drag_move_menu_escalation_offer_and_saved_view(inproc_server, page, age
     page.get_by_role("button", name="Agregar condición").click()
     row = page.locator(".cond-row").first
     expect(row).to_be_visible()
+    _htmx_settled(page)
     row.get_by_label("Campo").select_option("priority")
     value = page.locator('.cond-row select[name="c0_value"]')  # redrawn for the field
     expect(value).to_be_visible()
+    _htmx_settled(page)
     value.select_option("high")
     page.get_by_role("button", name="Aplicar").click()
     expect(page).to_have_url(re.compile(r"c0_field=priority"))
