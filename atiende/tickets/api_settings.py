@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from atiende.tickets import configuration
+from atiende.tickets.api import StageOut
 from atiende.tickets.api import router as tickets_router
 from atiende.tickets.models import Pipeline, SlaPolicy, Stage
 from atiende.users.models import Team
@@ -28,18 +29,16 @@ class TeamRef(Schema):
     name: str
 
 
-class StageSettingsOut(Schema):
-    id: int
+class StageSettingsOut(StageOut):
+    """The stage as an admin edits it: the stored name beside the one shown to users."""
+
     pipeline: int = Field(alias="pipeline_id")
-    key: str
     name: str = Field(description="Nombre guardado (los del pipeline de soporte se traducen).")
     label: str = Field(description="Nombre en el idioma del usuario.")
-    help_text: str
-    position: int
-    color: str
-    is_closed: bool
-    pauses_sla: bool
-    is_escalation: bool
+
+    @staticmethod
+    def resolve_name(obj: Stage) -> str:
+        return obj.name
 
 
 class PipelineSettingsOut(Schema):

@@ -23,22 +23,6 @@ def other_agent(db):
     return UserFactory(username="otro", display_name="Pedro Gómez")
 
 
-@pytest.fixture
-def api(client, api_token):
-    """`api(user, method, path, payload=None)` → the response, authenticated as `user`."""
-    tokens: dict[int, dict] = {}
-
-    def call(user, method: str, path: str, payload=None):
-        if user.pk not in tokens:
-            tokens[user.pk] = api_token(user)
-        kwargs = {"headers": tokens[user.pk]}
-        if payload is not None:
-            kwargs.update(data=payload, content_type="application/json")
-        return getattr(client, method)(f"/api/v1{path}", **kwargs)
-
-    return call
-
-
 def task(by, **kwargs) -> Task:
     kwargs.setdefault("title", "Llamar al cliente")
     return services.create_task(by=by, **kwargs)

@@ -1,7 +1,6 @@
 """/api/v1 for the inbox: every endpoint, with the same visibility rules as the UI and socket."""
 
 import io
-import json
 
 import pytest
 from django.db import connection
@@ -29,22 +28,6 @@ pytestmark = pytest.mark.django_db
 DENIED = "No tienes permiso para realizar esta acción."
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 PDF = b"%PDF-1.4\n%test\n"
-
-
-@pytest.fixture
-def api(client, api_token):
-    """`api(user, method, path, payload=None)` → the response, authenticated as `user`."""
-    tokens: dict[int, dict] = {}
-
-    def call(user, method: str, path: str, payload=None, **kwargs):
-        if user.pk not in tokens:
-            tokens[user.pk] = api_token(user)
-        kwargs["headers"] = tokens[user.pk]
-        if payload is not None:
-            kwargs.update(data=json.dumps(payload), content_type="application/json")
-        return getattr(client, method)(f"/api/v1{path}", **kwargs)
-
-    return call
 
 
 @pytest.fixture

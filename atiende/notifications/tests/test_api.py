@@ -8,21 +8,6 @@ from atiende.notifications.models import Kind, Notification
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(client, api_token):
-    tokens: dict[int, dict] = {}
-
-    def call(user, method: str, path: str, payload=None):
-        if user.pk not in tokens:
-            tokens[user.pk] = api_token(user)
-        kwargs = {"headers": tokens[user.pk]}
-        if payload is not None:
-            kwargs.update(data=payload, content_type="application/json")
-        return getattr(client, method)(f"/api/v1{path}", **kwargs)
-
-    return call
-
-
 def make(user, kind=Kind.ASSIGNMENT, n=1):
     for i in range(n):
         services.notify(recipients=[user], kind=kind, title=f"{kind} {i}", url="/inbox/1/")

@@ -1,7 +1,5 @@
 """/api/v1 for tickets: the same rules and messages as the services; 401 / 403 / 404 / 422."""
 
-import json
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -16,22 +14,6 @@ from atiende.users.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-@pytest.fixture
-def api(client, api_token):
-    """`api(user, method, path, payload=None)` → the response, authenticated as `user`."""
-    tokens: dict[int, dict] = {}
-
-    def call(user, method: str, path: str, payload=None, **kwargs):
-        if user.pk not in tokens:
-            tokens[user.pk] = api_token(user)
-        kwargs["headers"] = tokens[user.pk]
-        if payload is not None:
-            kwargs.update(data=json.dumps(payload), content_type="application/json")
-        return getattr(client, method)(f"/api/v1{path}", **kwargs)
-
-    return call
 
 
 def test_without_a_token_every_endpoint_answers_401(client):

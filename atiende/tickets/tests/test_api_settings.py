@@ -1,8 +1,6 @@
 """/api/v1 for Ajustes > Pipelines y SLA: admins write (others 403), bad input 422 in Spanish with
 nothing changed, deletes refused while tickets use the pipeline or stage, targets in hours."""
 
-import json
-
 import pytest
 
 from atiende.core.models import AuditEntry
@@ -12,22 +10,6 @@ from atiende.tickets.tests.factories import make_ticket
 from atiende.users.tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(client, api_token):
-    """`api(user, method, path, payload=None)` → the response, authenticated as `user`."""
-    tokens: dict[int, dict] = {}
-
-    def call(user, method: str, path: str, payload=None):
-        if user.pk not in tokens:
-            tokens[user.pk] = api_token(user)
-        kwargs = {"headers": tokens[user.pk]}
-        if payload is not None:
-            kwargs.update(data=json.dumps(payload), content_type="application/json")
-        return getattr(client, method)(f"/api/v1{path}", **kwargs)
-
-    return call
 
 
 def test_an_admin_creates_a_pipeline_with_stages_and_edits_it(api, admin_user):

@@ -2,8 +2,6 @@
 with the same rules as the screen (private ones 404 for others, only owner or admin change them,
 422 with the Spanish message), and the list filtered by a view."""
 
-import json
-
 import pytest
 
 from atiende.tickets import saved_views
@@ -13,21 +11,6 @@ from atiende.tickets.tests.factories import make_ticket
 pytestmark = pytest.mark.django_db
 
 URGENT = {"match": "all", "conditions": [{"field": "priority", "op": "eq", "value": "urgent"}]}
-
-
-@pytest.fixture
-def api(client, api_token):
-    tokens: dict[int, dict] = {}
-
-    def call(user, method: str, path: str, payload=None, **kwargs):
-        if user.pk not in tokens:
-            tokens[user.pk] = api_token(user)
-        kwargs["headers"] = tokens[user.pk]
-        if payload is not None:
-            kwargs.update(data=json.dumps(payload), content_type="application/json")
-        return getattr(client, method)(f"/api/v1{path}", **kwargs)
-
-    return call
 
 
 def test_without_a_token_401(client):
