@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSocket through Channels, lifespan records the loop."""
+"""ASGI entry point: HTTP through Django (provider webhook POSTs through `core.asgi_webhooks`),
+WebSocket through Channels; lifespan records the loop."""
 
 import asyncio
 import os
@@ -13,7 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import CookieMiddleware  # noqa: E402
 
-from atiende.core import realtime  # noqa: E402
+from atiende.core import asgi_webhooks, realtime  # noqa: E402
 from atiende.routing import (  # noqa: E402
     visitor_websocket_urlpatterns,
     websocket_urlpatterns,
@@ -35,6 +36,8 @@ channels_app = ProtocolTypeRouter({"http": django_http, "websocket": websocket_a
 
 async def application(scope, receive, send):
     """Answer the lifespan protocol so `core.realtime` knows the server's event loop."""
+    if asgi_webhooks.handles(scope):
+        return await asgi_webhooks.app(scope, receive, send)
     if scope["type"] != "lifespan":
         return await channels_app(scope, receive, send)
     while True:

@@ -155,6 +155,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Huey (see atiende/jobs.py): SQLite file under data/ unless REDIS_URL is set.
+# Threads of each web process that verify and store provider webhook POSTs (core.asgi_webhooks).
+ATIENDE_WEBHOOK_THREADS = env.int("ATIENDE_WEBHOOK_THREADS", default=4)
 ATIENDE_JOBS_WORKERS = env.int("ATIENDE_JOBS_WORKERS", default=2)
 ATIENDE_JOBS_IMMEDIATE = env.bool("ATIENDE_JOBS_IMMEDIATE", default=False)
 

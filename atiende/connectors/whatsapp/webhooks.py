@@ -26,23 +26,30 @@ def webhook(request: HttpRequest) -> HttpResponse:
                 return HttpResponse(challenge, content_type="text/plain")
         return HttpResponseForbidden("forbidden", content_type="text/plain")
 
-    raw = request.body
-    header = request.headers.get("X-Hub-Signature-256")
+    if accept_event(request.body, request.headers.get("X-Hub-Signature-256")):
+        return HttpResponse("ok", content_type="text/plain")
+    return HttpResponseForbidden("forbidden", content_type="text/plain")
+
+
+def accept_event(raw: bytes, signature: str | None) -> bool:
+    """Store a signed event once and queue its processing. False, with nothing stored, when the
+    body is not JSON or no active channel it names signs it with its app secret. The Django view
+    and the ASGI entry (`atiende.asgi`) both answer POSTs through here."""
     try:
         data = parse_webhook_body(raw)
     except (ValueError, UnicodeDecodeError):
-        return HttpResponseForbidden("forbidden", content_type="text/plain")
+        return False
     channel = None
     for candidate in services.channels_for_event(data):
-        if verify_signature(raw, header, candidate.credentials.get("app_secret", "")):
+        if verify_signature(raw, signature, candidate.credentials.get("app_secret", "")):
             channel = candidate
             break
     if channel is None:
         logger.warning("whatsapp webhook refused: unknown number or bad signature")
-        return HttpResponseForbidden("forbidden", content_type="text/plain")
+        return False
     event, created = services.store_event(channel, raw, data)
     if created:
         from atiende.connectors.whatsapp import jobs
 
         jobs.process_whatsapp_event(event.pk)
-    return HttpResponse("ok", content_type="text/plain")
+    return True
