@@ -15,6 +15,13 @@ def test_sockets_are_served_without_per_message_compression():
     assert uvicorn_options(host="127.0.0.1", port=8000)["ws_per_message_deflate"] is False
 
 
+def test_a_slow_pong_gets_a_minute_before_the_socket_is_closed(monkeypatch):
+    options = uvicorn_options(host="127.0.0.1", port=8000)
+    assert (options["ws_ping_interval"], options["ws_ping_timeout"]) == (20, 60)
+    monkeypatch.setenv("ATIENDE_WS_PING_TIMEOUT", "90")
+    assert uvicorn_options(host="127.0.0.1", port=8000)["ws_ping_timeout"] == 90
+
+
 def test_a_published_event_carries_its_json_once_for_every_member():
     layer = get_channel_layer()
 
