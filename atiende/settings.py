@@ -150,7 +150,16 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, and channels_redis waits
+                # for a socket's next event with a 5 s BZPOPMIN: a loop a little late to read the
+                # empty answer raised TimeoutError in the consumer, which closed the socket
+                # (10 of 200 in the benchmark). The read may take up to this long instead.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": env.float("ATIENDE_REDIS_SOCKET_TIMEOUT", default=30.0),
+                    }
+                ],
                 "prefix": f"{ATIENDE_REDIS_PREFIX}:ws",
                 **_LAYER_LIMITS,
             },

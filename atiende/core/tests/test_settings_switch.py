@@ -128,7 +128,7 @@ def test_database_url_and_redis_url_switch_to_postgres_and_redis(tmp_path):
     assert found["test_name"] is None
     assert found["layer_backend"] == "channels_redis.core.RedisChannelLayer"
     assert found["layer_config"] == {
-        "hosts": ["redis://cache.interno:6380/2"],
+        "hosts": [{"address": "redis://cache.interno:6380/2", "socket_timeout": 30.0}],
         "prefix": "cliente1:ws",
         "capacity": 5000,
         "expiry": 120,
