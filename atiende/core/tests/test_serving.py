@@ -85,3 +85,28 @@ def test_a_worker_process_publishes_on_one_long_lived_loop(monkeypatch):
         ("team.1", 1),
         ("supervisors", 2),
     ]
+
+
+def test_a_burst_of_events_never_holds_more_sends_than_the_pool_allows(monkeypatch):
+    """200 sockets closing together publish 200 presence events at once: the publishing loop
+    keeps at most MAX_CONCURRENT_SENDS in flight (redis-py fails the 101st connection), and
+    every event still goes out."""
+    in_flight, peak, sent, done = [0], [0], [], threading.Event()
+    burst = 200
+
+    class SlowRedisLikeLayer:
+        async def group_send(self, group, message):
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+            await asyncio.sleep(0.002)
+            in_flight[0] -= 1
+            sent.append(json.loads(message["text"])["n"])
+            if len(sent) == burst:
+                done.set()
+
+    monkeypatch.setattr(realtime, "get_channel_layer", SlowRedisLikeLayer)
+    for n in range(burst):
+        realtime.publish("supervisors", {"type": "presence", "n": n})
+    assert done.wait(10)
+    assert sorted(sent) == list(range(burst))
+    assert peak[0] <= realtime.MAX_CONCURRENT_SENDS
