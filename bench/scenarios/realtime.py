@@ -145,10 +145,13 @@ def _write_diagnostics(ctx: Context, result: dict, expected_ids: set[int], lost:
     reasons: Counter[str] = Counter()
     for index, socket in enumerate(result["sockets"]):
         got = {message_id for message_id, _at in socket["received"]} & expected_ids
-        row = per_process.setdefault(index % webs, {"sockets": 0, "missing": 0, "short": 0})
+        row = per_process.setdefault(
+            index % webs, {"sockets": 0, "missing": 0, "short": 0, "missing_on_closed": 0}
+        )
         row["sockets"] += 1
         row["missing"] += len(expected_ids - got)
         row["short"] += 1 if expected_ids - got else 0
+        row["missing_on_closed"] += len(expected_ids - got) if socket["closed"] else 0
         if socket["closed"]:
             reasons[socket["closed"]] += 1
     notices: Counter[str] = Counter()
