@@ -136,11 +136,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 ATIENDE_REDIS_PREFIX = env.str("ATIENDE_REDIS_PREFIX", default="atiende")
 
+# Events that may wait for a socket before the layer drops them, and for how long (seconds).
+# Channels' default of 100 lost events under load: with Redis every socket of a web process
+# shares one list, so 100 is a single second of a team's traffic at 100 messages/s, and a full
+# list silently skips the event; a socket's own buffer drops its oldest events past it.
+# (bench/README.md: 52,400 of 400,000 events lost with 200 sockets at 200 messages/s.)
+ATIENDE_CHANNEL_CAPACITY = env.int("ATIENDE_CHANNEL_CAPACITY", default=5000)
+ATIENDE_CHANNEL_EXPIRY_SECONDS = env.int("ATIENDE_CHANNEL_EXPIRY_SECONDS", default=120)
+_LAYER_LIMITS = {"capacity": ATIENDE_CHANNEL_CAPACITY, "expiry": ATIENDE_CHANNEL_EXPIRY_SECONDS}
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{ATIENDE_REDIS_PREFIX}:ws"},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, and channels_redis waits
+                # for a socket's next event with a 5 s BZPOPMIN: a loop a little late to read the
+                # empty answer raised TimeoutError in the consumer, which closed the socket
+                # (10 of 200 in the benchmark). The read may take up to this long instead.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": env.float("ATIENDE_REDIS_SOCKET_TIMEOUT", default=30.0),
+                    }
+                ],
+                "prefix": f"{ATIENDE_REDIS_PREFIX}:ws",
+                **_LAYER_LIMITS,
+            },
         }
     }
     CACHES = {
@@ -151,7 +173,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "atiende.core.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "atiende.core.layers.InMemoryChannelLayer", "CONFIG": _LAYER_LIMITS}
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Huey (see atiende/jobs.py): SQLite file under data/ unless REDIS_URL is set.

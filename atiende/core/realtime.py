@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import threading
+import weakref
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -57,13 +58,13 @@ def publish(group: str, event: dict[str, Any]) -> None:
             except RuntimeError:
                 running = None
             if running is loop:
-                loop.create_task(layer.group_send(group, message))
+                loop.create_task(_group_send(layer, group, message))
                 return
             if running is None:
                 # Handed to the server loop without waiting for it: a job thread must not stall
                 # while the loop fans an event out to hundreds of sockets (the benchmark's job
                 # threads spent their time here). The loop runs the sends in the order given.
-                future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+                future = asyncio.run_coroutine_threadsafe(_group_send(layer, group, message), loop)
                 future.add_done_callback(_log_failure(group, event))
                 return
         if not isinstance(layer, InMemoryChannelLayer):
@@ -71,7 +72,7 @@ def publish(group: str, event: dict[str, Any]) -> None:
             # channels_redis keeps its connections; async_to_sync made a loop, and so a new
             # Redis connection, per event (17 % of the worker's time in the benchmark).
             future = asyncio.run_coroutine_threadsafe(
-                layer.group_send(group, message), _publisher_loop()
+                _group_send(layer, group, message), _publisher_loop()
             )
             future.add_done_callback(_log_failure(group, event))
             return
@@ -81,6 +82,25 @@ def publish(group: str, event: dict[str, Any]) -> None:
         logger.exception(
             "realtime publish failed", extra={"group": group, "event": event.get("type")}
         )
+
+
+# Sends in flight at once on one loop. redis-py 8 pools hold 100 connections and fail the 101st
+# at once ("Too many connections"): when 200 agents' sockets closed together, their 200 presence
+# events were handed to the publishing loop in the same instant and 100 were lost (bench).
+MAX_CONCURRENT_SENDS = 32
+_send_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _group_send(layer, group: str, message: dict[str, Any]) -> None:
+    """`layer.group_send`, waiting for one of this loop's MAX_CONCURRENT_SENDS slots."""
+    loop = asyncio.get_running_loop()
+    slots = _send_slots.get(loop)
+    if slots is None:
+        slots = _send_slots[loop] = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
+    async with slots:
+        await layer.group_send(group, message)
 
 
 _publisher: asyncio.AbstractEventLoop | None = None

@@ -12,7 +12,7 @@ from django.db.models.functions import RowNumber
 from django.utils.translation import gettext, gettext_lazy
 
 from atiende.activities.timeline import TimelineItem, register_source
-from atiende.contacts.models import Contact
+from atiende.contacts.models import Account, Contact
 from atiende.contacts.selectors import search_condition
 from atiende.core.models import Attachment, AuditEntry
 from atiende.tickets.models import (
@@ -51,6 +51,9 @@ SORTS: dict[str, list[Any]] = {
     "-sla": [F("sla_due_at").desc(nulls_last=True), "-id"],
 }
 BOARD_COLUMN_LIMIT = 25
+# Accounts or contacts matched by a ticket search and passed on as a list of ids; more stay a
+# subquery.
+MAX_SEARCH_IDS = 1000
 
 
 @dataclass
@@ -97,14 +100,31 @@ def _search(q: str) -> Q:
     q = (q or "").strip()
     if not q:
         return Q()
-    condition = Q(name__icontains=q) | Q(account__number__iexact=q)
+    # Accounts and contacts are resolved first as short lists of ids: ORed as subqueries or a
+    # join, they made PostgreSQL read every ticket, while `name` (trigram index, migration
+    # 0008), `account_id`, `contact_id` and `id` are each indexed and combine (BitmapOr).
+    condition = Q(name__icontains=q)
+    account_ids = _ids(Account.objects.filter(number__iexact=q))
+    condition |= (
+        Q(account_id__in=account_ids) if account_ids is not None else Q(account__number__iexact=q)
+    )
     number = parse_number(q)
     if number is not None:
         condition |= Q(pk=number)
     contact_q = search_condition(q)
     if contact_q:
-        condition |= Q(contact__in=Contact.objects.filter(contact_q).values("pk"))
+        contacts = Contact.objects.filter(contact_q)
+        contact_ids = _ids(contacts)
+        condition |= Q(
+            contact_id__in=contact_ids if contact_ids is not None else contacts.values("pk")
+        )
     return condition
+
+
+def _ids(rows: QuerySet) -> list[int] | None:
+    """The ids of `rows` when there are at most MAX_SEARCH_IDS of them, else None."""
+    ids = list(rows.order_by().values_list("pk", flat=True)[: MAX_SEARCH_IDS + 1])
+    return None if len(ids) > MAX_SEARCH_IDS else ids
 
 
 def apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters, user: User) -> QuerySet:
@@ -182,7 +202,11 @@ def owner_counts(*, user: User, filters: TicketFilters | None = None) -> list[di
     """Open tickets per owner ("Ticket owner" filter with its counts), the unassigned as None."""
     filters = filters or TicketFilters(state="open")
     base = apply_filters(_visible(user), TicketFilters(**{**filters.__dict__, "owner": None}), user)
-    rows = base.values("owner_id").annotate(n=Count("id", distinct=True)).order_by("-n")
+    # Only the label filter joins a to-many table (each ticket once per matching label); without
+    # it COUNT(*) counts the same rows as COUNT(DISTINCT id) without sorting them all
+    # (PostgreSQL, 1M tickets: an 18 MB sort on disk).
+    counted = Count("id", distinct=True) if filters.label else Count("*")
+    rows = base.values("owner_id").annotate(n=counted).order_by("-n")
     users = {
         u.pk: u for u in User.objects.filter(pk__in=[r["owner_id"] for r in rows if r["owner_id"]])
     }

@@ -10,7 +10,9 @@ events lost are the deliveries expected (accepted POSTs times sockets) that neve
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from bench.core import Context, Figure, at_most, percentile
@@ -92,6 +94,7 @@ def run(ctx: Context) -> list[Figure]:
     expected = len(accepted) * len(agents)
     lost = expected - received
     closed = sum(1 for s in result["sockets"] if s["closed"])
+    _write_diagnostics(ctx, result, set(sent_at), lost)
     p50, p95, p99 = (percentile(latencies, p) for p in (50, 95, 99))
     summary = result["summary"]
     context = (
@@ -130,3 +133,38 @@ def run(ctx: Context) -> list[Figure]:
         ),
     ]
     return figures
+
+
+def _write_diagnostics(ctx: Context, result: dict, expected_ids: set[int], lost: int) -> None:
+    """Where deliveries went missing, for reading beside the servers' logs: per web process
+    (sockets are spread round robin), why sockets closed, and the channel layer's own notices
+    of events dropped for a full channel. Written to bench-logs/realtime-diagnostics.json."""
+    logs = Path(ctx.data_dir) / "bench-logs"
+    webs = len(ctx.stack.base_urls)
+    per_process: dict[int, dict[str, int]] = {}
+    reasons: Counter[str] = Counter()
+    for index, socket in enumerate(result["sockets"]):
+        got = {message_id for message_id, _at in socket["received"]} & expected_ids
+        row = per_process.setdefault(
+            index % webs, {"sockets": 0, "missing": 0, "short": 0, "missing_on_closed": 0}
+        )
+        row["sockets"] += 1
+        row["missing"] += len(expected_ids - got)
+        row["short"] += 1 if expected_ids - got else 0
+        row["missing_on_closed"] += len(expected_ids - got) if socket["closed"] else 0
+        if socket["closed"]:
+            reasons[socket["closed"]] += 1
+    notices: Counter[str] = Counter()
+    for path in sorted(logs.glob("*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            if "over capacity" in line or "ping timeout" in line.lower():
+                notices[path.stem] += 1
+    diagnostics = {
+        "lost": lost,
+        "per_web_process": per_process,
+        "close_reasons": dict(reasons),
+        "log_lines_over_capacity_or_ping_timeout": dict(notices),
+    }
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / "realtime-diagnostics.json").write_text(json.dumps(diagnostics, indent=1))
+    print(f"  realtime diagnostics: {json.dumps(diagnostics)}", flush=True)

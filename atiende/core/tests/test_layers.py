@@ -2,8 +2,11 @@
 and the expiry walk no longer runs for every delivery."""
 
 import asyncio
+import uuid
 
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryLayer
+from channels.layers import get_channel_layer
+from django.conf import settings
 
 from atiende.core import layers
 from atiende.core.layers import InMemoryChannelLayer
@@ -56,3 +59,23 @@ def test_expired_messages_still_go_but_the_walk_runs_at_most_once_a_second(monke
     # Expiry 0: the second walk dropped every queued message (and the channel from its groups).
     assert queue is None or queue.qsize() <= 1
     assert layers.CLEAN_EVERY_SECONDS <= 1.0
+
+
+def test_a_socket_behind_by_more_than_a_hundred_events_still_gets_them_all():
+    """The configured layer (memory, or Redis in the PostgreSQL run) keeps a backlog past
+    Channels' default capacity of 100: a team's burst reaches a busy socket whole, in order."""
+    layer = get_channel_layer()
+    burst = 600
+    assert burst < settings.ATIENDE_CHANNEL_CAPACITY
+    group = f"team.burst-{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> list[int]:
+        name = await layer.new_channel()
+        await layer.group_add(group, name)
+        for n in range(burst):
+            await layer.group_send(group, {"type": "realtime.event", "event": {"n": n}})
+        got = [(await layer.receive(name))["event"]["n"] for _ in range(burst)]
+        await layer.group_discard(group, name)
+        return got
+
+    assert asyncio.run(scenario()) == list(range(burst))

@@ -15,6 +15,13 @@ def test_sockets_are_served_without_per_message_compression():
     assert uvicorn_options(host="127.0.0.1", port=8000)["ws_per_message_deflate"] is False
 
 
+def test_a_slow_pong_gets_a_minute_before_the_socket_is_closed(monkeypatch):
+    options = uvicorn_options(host="127.0.0.1", port=8000)
+    assert (options["ws_ping_interval"], options["ws_ping_timeout"]) == (20, 60)
+    monkeypatch.setenv("ATIENDE_WS_PING_TIMEOUT", "90")
+    assert uvicorn_options(host="127.0.0.1", port=8000)["ws_ping_timeout"] == 90
+
+
 def test_a_published_event_carries_its_json_once_for_every_member():
     layer = get_channel_layer()
 
@@ -78,3 +85,28 @@ def test_a_worker_process_publishes_on_one_long_lived_loop(monkeypatch):
         ("team.1", 1),
         ("supervisors", 2),
     ]
+
+
+def test_a_burst_of_events_never_holds_more_sends_than_the_pool_allows(monkeypatch):
+    """200 sockets closing together publish 200 presence events at once: the publishing loop
+    keeps at most MAX_CONCURRENT_SENDS in flight (redis-py fails the 101st connection), and
+    every event still goes out."""
+    in_flight, peak, sent, done = [0], [0], [], threading.Event()
+    burst = 200
+
+    class SlowRedisLikeLayer:
+        async def group_send(self, group, message):
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+            await asyncio.sleep(0.002)
+            in_flight[0] -= 1
+            sent.append(json.loads(message["text"])["n"])
+            if len(sent) == burst:
+                done.set()
+
+    monkeypatch.setattr(realtime, "get_channel_layer", SlowRedisLikeLayer)
+    for n in range(burst):
+        realtime.publish("supervisors", {"type": "presence", "n": n})
+    assert done.wait(10)
+    assert sorted(sent) == list(range(burst))
+    assert peak[0] <= realtime.MAX_CONCURRENT_SENDS

@@ -91,6 +91,20 @@ def test_default_is_sqlite_wal_memory_layer_and_sqlite_jobs(tmp_path):
     assert found["data_dir"] == str(tmp_path.resolve())
 
 
+def test_channel_layer_capacity_and_expiry_come_from_the_environment(tmp_path):
+    """Channels' default capacity (100) dropped events under load; both layouts take ours."""
+    memory = _settings(tmp_path)
+    assert memory["layer_config"] == {"capacity": 5000, "expiry": 120}
+    redis = _settings(
+        tmp_path,
+        REDIS_URL="redis://cache.interno:6380/2",
+        ATIENDE_CHANNEL_CAPACITY="20000",
+        ATIENDE_CHANNEL_EXPIRY_SECONDS="30",
+    )
+    assert redis["layer_config"]["capacity"] == 20000
+    assert redis["layer_config"]["expiry"] == 30
+
+
 def test_default_sqlite_really_runs_in_wal_mode(tmp_path):
     assert _run(SQLITE_JOURNAL_PROBE, tmp_path).splitlines()[-1] == "wal"
 
@@ -114,8 +128,10 @@ def test_database_url_and_redis_url_switch_to_postgres_and_redis(tmp_path):
     assert found["test_name"] is None
     assert found["layer_backend"] == "channels_redis.core.RedisChannelLayer"
     assert found["layer_config"] == {
-        "hosts": ["redis://cache.interno:6380/2"],
+        "hosts": [{"address": "redis://cache.interno:6380/2", "socket_timeout": 30.0}],
         "prefix": "cliente1:ws",
+        "capacity": 5000,
+        "expiry": 120,
     }
     assert found["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
     assert found["huey_class"] == "RedisHuey"

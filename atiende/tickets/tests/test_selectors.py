@@ -128,6 +128,39 @@ def test_owner_counts_and_my_tickets(agent, supervisor):
     assert selectors.my_ticket_count(user=agent) == 2
 
 
+def test_owner_counts_count_each_ticket_once_whatever_the_filter(agent, supervisor):
+    """COUNT(*) without a to-many join, COUNT(DISTINCT id) with the label filter's join."""
+    first, second = LabelFactory(name="Uno"), LabelFactory(name="Dos")
+    make_ticket(by=agent, owner=agent, labels=[first, second])
+    make_ticket(by=agent, owner=agent, labels=[first])
+    make_ticket(by=agent, owner=supervisor, labels=[first, second])
+
+    def counts(**filters) -> dict:
+        rows = selectors.owner_counts(user=agent, filters=TicketFilters(state="open", **filters))
+        return {row["owner_id"]: row["count"] for row in rows}
+
+    assert counts() == {agent.pk: 2, supervisor.pk: 1}
+    assert counts(label=first.pk) == {agent.pk: 2, supervisor.pk: 1}
+    assert counts(label=second.pk) == {agent.pk: 1, supervisor.pk: 1}
+    both = {
+        "match": "any",
+        "conditions": [{"field": "label", "op": "in", "value": [first.pk, second.pk]}],
+    }
+    assert counts(advanced=both) == {agent.pk: 2, supervisor.pk: 1}
+
+
+def test_search_matches_as_many_contacts_and_accounts_as_a_subquery(agent, monkeypatch):
+    """Past MAX_SEARCH_IDS the matched contacts and accounts stay a subquery: same tickets."""
+    contact, account = policy_holder()
+    other, other_account = policy_holder(number="pol-4455")
+    mine = make_ticket(by=agent, contact=contact, account=account, name="Uno")
+    theirs = make_ticket(by=agent, contact=other, account=other_account, name="Dos")
+    for limit in (1000, 1):
+        monkeypatch.setattr(selectors, "MAX_SEARCH_IDS", limit)
+        assert _list(agent, q="Lucía Ramírez") == {mine.pk, theirs.pk}
+        assert _list(agent, q="POL-4455") == {mine.pk, theirs.pk}
+
+
 def test_ticket_timeline_has_notes_stage_changes_and_conversations(agent):
     from atiende.inbox.models import Channel, Conversation
 
