@@ -216,6 +216,16 @@ def owner_counts(*, user: User, filters: TicketFilters | None = None) -> list[di
     ]
 
 
+def total_from_owner_counts(rows: list[dict[str, Any]], *, user: User, owner: str | None) -> int:
+    """The list's total under the same filters, read off `owner_counts` (which leaves out only
+    the owner filter) instead of counting the tickets a second time: at a million tickets each
+    count reads every open one."""
+    if owner in (None, ""):
+        return sum(row["count"] for row in rows)
+    wanted = user.pk if owner == "me" else None if owner == "none" else int(owner)
+    return sum(row["count"] for row in rows if row["owner_id"] == wanted)
+
+
 def my_ticket_count(*, user: User) -> int:
     return _visible(user).filter(owner=user, closed_at__isnull=True).count()
 

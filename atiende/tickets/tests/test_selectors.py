@@ -149,6 +149,23 @@ def test_owner_counts_count_each_ticket_once_whatever_the_filter(agent, supervis
     assert counts(advanced=both) == {agent.pk: 2, supervisor.pk: 1}
 
 
+def test_the_list_total_read_off_the_owner_counts_is_the_lists_own_count(agent, supervisor):
+    label = LabelFactory(name="Uno")
+    make_ticket(by=agent, owner=agent, labels=[label], priority="high")
+    make_ticket(by=agent, owner=agent, priority="low")
+    make_ticket(by=agent, owner=supervisor, labels=[label], priority="high")
+    make_ticket(by=agent, priority="high")
+    make_ticket(by=agent, owner=agent, stage_key="closed", labels=[label])
+    for state in ("open", "closed", "all"):
+        for extra in ({}, {"label": label.pk}, {"priority": "high"}):
+            for owner in (None, "me", "none", str(supervisor.pk), str(agent.pk)):
+                filters = TicketFilters(state=state, owner=owner, **extra)
+                rows = selectors.owner_counts(user=agent, filters=filters)
+                total = selectors.total_from_owner_counts(rows, user=agent, owner=owner)
+                listed = selectors.tickets_for_list(user=agent, filters=filters)
+                assert total == listed.count(), (state, extra, owner)
+
+
 def test_search_matches_as_many_contacts_and_accounts_as_a_subquery(agent, monkeypatch):
     """Past MAX_SEARCH_IDS the matched contacts and accounts stay a subquery: same tickets."""
     contact, account = policy_holder()
