@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -144,36 +144,78 @@ def store_event(channel: Channel, raw: bytes, data: Any) -> tuple[WebhookEvent, 
 # --- processing ----------------------------------------------------------------------------
 
 
-def process_event(event_id: int) -> None:
-    """Every entry, change, message and status of one stored event; each item on its own, so
-    one that cannot be read never loses the others."""
-    event = WebhookEvent.objects.select_related("channel").filter(pk=event_id).first()
-    if event is None or event.processed_at is not None:
-        return
-    channel = event.channel
-    number = setting(channel, "phone_number_id")
-    errors: list[str] = []
+def _event_items(event: WebhookEvent, number: str) -> list[tuple[str, dict, list[dict]]]:
+    """("message" | "status", item, the change's contacts) for every item addressed to `number`."""
+    items: list[tuple[str, dict, list[dict]]] = []
     for entry in _list(_dict(event.raw).get("entry")):
         for change in _list(_dict(entry).get("changes")):
             value = _dict(_dict(change).get("value"))
             if _str(_dict(value.get("metadata")).get("phone_number_id")) != number:
                 continue
             contacts = [_dict(c) for c in _list(value.get("contacts"))]
-            for item in _list(value.get("messages")):
-                try:
-                    _handle_message(channel, _dict(item), contacts)
-                except Exception as exc:  # keep going: the error is kept on the event
-                    logger.exception("whatsapp message not processed", extra={"event": event.pk})
-                    errors.append(f"message: {exc}"[:300])
-            for item in _list(value.get("statuses")):
-                try:
-                    _handle_status(channel, _dict(item))
-                except Exception as exc:
-                    logger.exception("whatsapp status not processed", extra={"event": event.pk})
-                    errors.append(f"status: {exc}"[:300])
-    WebhookEvent.objects.filter(pk=event.pk).update(
+            items += [("message", _dict(item), contacts) for item in _list(value.get("messages"))]
+            items += [("status", _dict(item), contacts) for item in _list(value.get("statuses"))]
+    return items
+
+
+def _process_items(
+    channel: Channel,
+    items: list[tuple[str, dict, list[dict]]],
+    media: list[tuple],
+    *,
+    event_id: int,
+    batch: bool,
+) -> list[str]:
+    """Handle each item on its own; errors are returned to be kept on the event. In a batch a
+    database error (a deadlock, a locked database) is raised instead: the batch is redone item
+    by item, as if it had never been tried, rather than losing that item."""
+    errors: list[str] = []
+    for what, item, contacts in items:
+        try:
+            if what == "message":
+                _handle_message(channel, item, contacts, media)
+            else:
+                _handle_status(channel, item)
+        except Exception as exc:  # keep going: the error is kept on the event
+            if batch and isinstance(exc, DatabaseError):
+                raise
+            logger.exception("whatsapp %s not processed", what, extra={"event": event_id})
+            errors.append(f"{what}: {exc}"[:300])
+    WebhookEvent.objects.filter(pk=event_id).update(
         processed_at=timezone.now(), error="\n".join(errors)[:4000]
     )
+    return errors
+
+
+def process_event(event_id: int) -> None:
+    """Every entry, change, message and status of one stored event; each item on its own, so
+    one that cannot be read never loses the others.
+
+    Several items (Meta batches them under load) are stored in one transaction with the event's
+    `processed_at`: each item's service is atomic, so it is a savepoint inside it, and the cost
+    of a transaction (SQLite's write lock, a commit) is paid once per POST, not per message.
+    Realtime events go out when it commits; media downloads are queued after it."""
+    event = WebhookEvent.objects.select_related("channel").filter(pk=event_id).first()
+    if event is None or event.processed_at is not None:
+        return
+    channel = event.channel
+    items = _event_items(event, setting(channel, "phone_number_id"))
+    media: list[tuple] = []
+    done = False
+    if len(items) > 1:
+        try:
+            with transaction.atomic():
+                _process_items(channel, items, media, event_id=event.pk, batch=True)
+            done = True
+        except DatabaseError:
+            logger.warning("whatsapp batch redone item by item", extra={"event": event.pk})
+            media.clear()
+    if not done:
+        _process_items(channel, items, media, event_id=event.pk, batch=False)
+    from atiende.connectors.whatsapp import jobs
+
+    for args in media:  # committed by now: the download job reads the message
+        jobs.fetch_whatsapp_media(*args)
 
 
 def _sender(message: dict, contacts: list[dict]) -> Sender | None:
@@ -283,7 +325,10 @@ def parse_message(channel: Channel, message: dict, contacts: list[dict]) -> Inbo
     )
 
 
-def _handle_message(channel: Channel, message: dict, contacts: list[dict]) -> None:
+def _handle_message(
+    channel: Channel, message: dict, contacts: list[dict], media: list[tuple]
+) -> None:
+    """Store one message; its files to fetch are added to `media` (queued once committed)."""
     if _str(message.get("type")) == "reaction":
         reaction = _dict(message.get("reaction"))
         sender = _sender(message, contacts)
@@ -299,13 +344,10 @@ def _handle_message(channel: Channel, message: dict, contacts: list[dict]) -> No
     inbound = parse_message(channel, message, contacts)
     if inbound is None:
         return
-    stored = inbox.receive_message(inbound)
+    stored = inbox.receive_message(inbound, channel=channel)
     if stored is None:
         return
-    from atiende.connectors.whatsapp import jobs
-
-    for item in inbound.media:  # the message is committed: receive_message is atomic
-        jobs.fetch_whatsapp_media(stored.pk, item.provider_id, item.name, item.mime_type)
+    media += [(stored.pk, item.provider_id, item.name, item.mime_type) for item in inbound.media]
 
 
 def explain_error(code: str, fallback: str = "") -> str:
