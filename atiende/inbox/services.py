@@ -87,13 +87,15 @@ _POINT_KIND_FOR_CHANNEL = {
 
 # Apps that follow conversations (tickets: last activity, first response, the 48-hour customer
 # update) register here, so the inbox never imports them. Called inside the message's transaction
-# with keyword arguments: conversation, at, outbound (an agent's reply; False for the customer's).
+# with keyword arguments: conversation, at, outbound (an agent's reply; False for the customer's),
+# new_conversation (the message just started it, so nothing can be linked to it yet).
 MessageHook = Callable[..., Any]
 _MESSAGE_HOOKS: list[MessageHook] = []
 
 
 def register_message_hook(hook: MessageHook) -> None:
-    """Tell the inbox to call `hook(conversation=…, at=…, outbound=…)` on every message."""
+    """Tell the inbox to call `hook(conversation=…, at=…, outbound=…, new_conversation=…)` on
+    every message."""
     if hook not in _MESSAGE_HOOKS:
         _MESSAGE_HOOKS.append(hook)
 
@@ -103,9 +105,20 @@ def unregister_message_hook(hook: MessageHook) -> None:
         _MESSAGE_HOOKS.remove(hook)
 
 
-def _message_hooks(conversation: Conversation, *, at: datetime.datetime, outbound: bool) -> None:
+def _message_hooks(
+    conversation: Conversation,
+    *,
+    at: datetime.datetime,
+    outbound: bool,
+    new_conversation: bool = False,
+) -> None:
     for hook in _MESSAGE_HOOKS:
-        hook(conversation=conversation, at=at, outbound=outbound)
+        hook(
+            conversation=conversation,
+            at=at,
+            outbound=outbound,
+            new_conversation=new_conversation,
+        )
 
 
 # --- realtime ----------------------------------------------------------------------------
@@ -334,7 +347,7 @@ def _receive_message(inbound: InboundMessage, channel: Channel | None) -> Messag
         )
     if not new_contact:
         record_interaction(contact_id=contact_id, at=at)
-    _message_hooks(conversation, at=at, outbound=False)
+    _message_hooks(conversation, at=at, outbound=False, new_conversation=created)
     if conversation.assignee_id is None and channel.auto_assign:
         auto_assign(conversation)
     _publish(
