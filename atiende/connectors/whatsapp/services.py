@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -200,84 +200,45 @@ def _process_items(
     return errors
 
 
-def _mark_processed(errors_by_event: dict[int, list[str]]) -> None:
-    """One UPDATE for the events that went well, one for each that kept an error."""
-    now = timezone.now()
-    clean = [pk for pk, errors in errors_by_event.items() if not errors]
-    if clean:
-        WebhookEvent.objects.filter(pk__in=clean).update(processed_at=now, error="")
-    for pk, errors in errors_by_event.items():
-        if errors:
-            WebhookEvent.objects.filter(pk=pk).update(
-                processed_at=now, error="\n".join(errors)[:4000]
-            )
-
-
-# SQLite has a single writer: a job that holds the write lock also stores the events queued
-# behind its own (up to this many items), so a burst of one-message POSTs pays for one lock and
-# one commit rather than two each; their own jobs then find them done. PostgreSQL writers run
-# in parallel, so there each job keeps to its event (waiting on another job's rows would only
-# idle a worker).
-COALESCE_ITEMS = 25
+def _mark_processed(event_id: int, errors: list[str]) -> None:
+    WebhookEvent.objects.filter(pk=event_id).update(
+        processed_at=timezone.now(), error="\n".join(errors)[:4000]
+    )
 
 
 def process_event(event_id: int) -> None:
     """Every entry, change, message and status of one stored event; each item on its own, so
     one that cannot be read never loses the others.
 
-    Several items (a POST with many, or on SQLite the events queued behind this one) are stored
-    in one transaction with their events' `processed_at`: each item's service is atomic, so it
-    is a savepoint inside it, and a transaction (SQLite's write lock, a commit) is paid once for
-    all of them. Realtime events go out when it commits; media downloads are queued after it.
-    On an operational error the transaction is rolled back whole and this event is redone item by
-    item, each in its own transaction as a lone event is; the others go back to their jobs."""
-    coalesce = connection.vendor == "sqlite"
-    pending = (
-        WebhookEvent.objects.select_related("channel")
-        .filter(pk__gte=event_id, processed_at__isnull=True)
-        .order_by("pk")
-    )
-    queue = list(pending[: COALESCE_ITEMS if coalesce else 1])
-    if not queue or queue[0].pk != event_id:
-        return  # unknown, or already stored (by its job or with an earlier event's)
-    event, channel = queue[0], queue[0].channel
-    number = _phone_number_id(channel)
-    own_items = _event_items(event, number)
-    work = [(event, own_items)]
-    total = len(own_items)
-    for later in queue[1:]:
-        if later.channel_id != channel.pk:
-            continue
-        items = _event_items(later, number)
-        if total + len(items) > COALESCE_ITEMS:
-            break
-        work.append((later, items))
-        total += len(items)
+    Several items (Meta batches them under load) are stored in one transaction with the event's
+    `processed_at`: each item's service is atomic, so it is a savepoint inside it, and a
+    transaction (SQLite's write lock, a commit) is paid once per POST, not per message. Realtime
+    events go out when it commits; media downloads are queued after it. On an operational
+    error the transaction is rolled back whole and the event redone item by item, each in its
+    own transaction as a lone item is.
+
+    Events queued behind this one are left to their own jobs: taking them into the same
+    transaction was tried on SQLite and held the single write lock so long that webhooks waiting
+    to store their event timed out ("database is locked")."""
+    event = WebhookEvent.objects.select_related("channel").filter(pk=event_id).first()
+    if event is None or event.processed_at is not None:
+        return
+    channel = event.channel
+    items = _event_items(event, _phone_number_id(channel))
     media: list[tuple] = []
-    redo = False
-    if total > 1:
+    one_by_one = len(items) <= 1  # a lone item needs no transaction around its service's own
+    if not one_by_one:
         try:
             with transaction.atomic():
-                if coalesce:  # under the write lock now: keep those nobody took meanwhile
-                    still = set(
-                        WebhookEvent.objects.filter(
-                            pk__in=[e.pk for e, _items in work], processed_at__isnull=True
-                        ).values_list("pk", flat=True)
-                    )
-                    work = [(e, items) for e, items in work if e.pk in still]
-                _mark_processed(
-                    {
-                        e.pk: _process_items(channel, items, media, event_id=e.pk, batch=True)
-                        for e, items in work
-                    }
-                )
+                errors = _process_items(channel, items, media, event_id=event.pk, batch=True)
+                _mark_processed(event.pk, errors)
         except OperationalError:
             logger.warning("whatsapp batch redone item by item", extra={"event": event.pk})
             media.clear()
-            redo = WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).exists()
-    if total <= 1 or redo:  # a lone item needs no transaction around its service's own
+            one_by_one = True
+    if one_by_one:
         _mark_processed(
-            {event.pk: _process_items(channel, own_items, media, event_id=event.pk, batch=False)}
+            event.pk, _process_items(channel, items, media, event_id=event.pk, batch=False)
         )
     from atiende.connectors.whatsapp import jobs
 
