@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -210,23 +210,26 @@ def process_event(event_id: int) -> None:
     """Every entry, change, message and status of one stored event; each item on its own, so
     one that cannot be read never loses the others.
 
-    Several items (Meta batches them under load) are stored in one transaction with the event's
-    `processed_at`: each item's service is atomic, so it is a savepoint inside it, and a
-    transaction (SQLite's write lock, a commit) is paid once per POST, not per message. Realtime
-    events go out when it commits; media downloads are queued after it. On an operational
-    error the transaction is rolled back whole and the event redone item by item, each in its
-    own transaction as a lone item is.
+    On PostgreSQL several items (Meta batches them under load) are stored in one transaction
+    with the event's `processed_at`: each item's service is atomic, so it is a savepoint inside
+    it, and a commit is paid once per POST, not per message. Realtime events go out when it
+    commits; media downloads are queued after it. On an operational error (a deadlock between
+    two batches) it is rolled back whole and the event redone item by item, each in its own
+    transaction as a lone item is.
 
-    Events queued behind this one are left to their own jobs: taking them into the same
-    transaction was tried on SQLite and held the single write lock so long that webhooks waiting
-    to store their event timed out ("database is locked")."""
+    On SQLite each item keeps its own short transaction. There is one writer, and in the
+    embedded server the job thread holding the write lock also competes for the GIL with the
+    web threads, so a transaction for a whole batch (or for the events queued behind this one,
+    also tried) held the lock long enough for webhooks waiting to store their event to time out
+    ("database is locked") under load."""
     event = WebhookEvent.objects.select_related("channel").filter(pk=event_id).first()
     if event is None or event.processed_at is not None:
         return
     channel = event.channel
     items = _event_items(event, _phone_number_id(channel))
     media: list[tuple] = []
-    one_by_one = len(items) <= 1  # a lone item needs no transaction around its service's own
+    # A lone item needs no transaction around its service's own; see above for SQLite.
+    one_by_one = len(items) <= 1 or connection.vendor == "sqlite"
     if not one_by_one:
         try:
             with transaction.atomic():
