@@ -214,13 +214,20 @@ def create_contact(
     assigned_to: User | None = None,
     labels: Iterable[Label] = (),
     groups: Iterable[ContactGroup] = (),
+    last_interaction_at: datetime.datetime | None = None,
     **fields: Any,
 ) -> Contact:
-    """A new contact with its points. `by=None` only for imports and inbound messages."""
+    """A new contact with its points. `by=None` only for imports and inbound messages, which
+    pass `last_interaction_at` so the row is written once rather than updated straight after."""
     if by is not None:
         require(by, "contacts.change_contact")
     points = list(points)
-    contact = Contact(created_by=by, updated_by=by, assigned_to=assigned_to)
+    contact = Contact(
+        created_by=by,
+        updated_by=by,
+        assigned_to=assigned_to,
+        last_interaction_at=last_interaction_at,
+    )
     _apply_fields(contact, fields)
     cleaned_points = []
     seen: set[tuple[str, str]] = set()
@@ -238,12 +245,6 @@ def create_contact(
         raise ValidationError(
             {"first_name": _("Indica al menos un nombre, una empresa o un dato de contacto.")}
         )
-    try:
-        contact.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            {"identification_number": _("Ya existe un contacto con esa identificación.")}
-        ) from exc
     # One primary per kind: the first marked primary, else the first of its kind.
     primary_index: dict[str, int] = {}
     for index, (point, _value, _key) in enumerate(cleaned_points):
@@ -251,6 +252,20 @@ def create_contact(
             point.primary and not cleaned_points[primary_index[point.kind]][0].primary
         ):
             primary_index[point.kind] = index
+    # The denormalised primaries are known before the insert (what `_refresh_primaries` would
+    # read back): the first primary phone-like point and the primary e-mail, in input order.
+    for index in sorted(primary_index.values()):
+        point, value, _key = cleaned_points[index]
+        if point.kind == ContactPoint.Kind.EMAIL:
+            contact.primary_email = contact.primary_email or value
+        elif point.kind in ContactPoint.PHONE_KINDS:
+            contact.primary_phone = contact.primary_phone or value
+    try:
+        contact.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"identification_number": _("Ya existe un contacto con esa identificación.")}
+        ) from exc
     ContactPoint.objects.bulk_create(
         ContactPoint(
             contact=contact,
@@ -266,7 +281,6 @@ def create_contact(
         contact.labels.set(labels)
     if groups:
         contact.groups.set(groups)
-    _refresh_primaries(contact)
     audit.record(
         actor=by, action="create", obj=contact, after=audit.snapshot(contact, AUDITED_FIELDS)
     )
@@ -320,10 +334,16 @@ def delete_contact(*, contact: Contact, by: User) -> None:
     contact.delete()
 
 
-def record_interaction(*, contact: Contact, at: datetime.datetime | None = None) -> None:
-    """Move `last_interaction_at` forward (never back): called by calls, messages, e-mails."""
+def record_interaction(
+    *,
+    contact: Contact | None = None,
+    contact_id: int | None = None,
+    at: datetime.datetime | None = None,
+) -> None:
+    """Move `last_interaction_at` forward (never back): called by calls, messages, e-mails.
+    `contact_id` alone is enough (the inbox knows it from the conversation without the row)."""
     at = at or timezone.now()
-    Contact.objects.filter(pk=contact.pk).filter(
+    Contact.objects.filter(pk=contact.pk if contact is not None else contact_id).filter(
         Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=at)
     ).update(last_interaction_at=at)
 

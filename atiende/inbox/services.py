@@ -87,13 +87,15 @@ _POINT_KIND_FOR_CHANNEL = {
 
 # Apps that follow conversations (tickets: last activity, first response, the 48-hour customer
 # update) register here, so the inbox never imports them. Called inside the message's transaction
-# with keyword arguments: conversation, at, outbound (an agent's reply; False for the customer's).
+# with keyword arguments: conversation, at, outbound (an agent's reply; False for the customer's),
+# new_conversation (the message just started it, so nothing can be linked to it yet).
 MessageHook = Callable[..., Any]
 _MESSAGE_HOOKS: list[MessageHook] = []
 
 
 def register_message_hook(hook: MessageHook) -> None:
-    """Tell the inbox to call `hook(conversation=…, at=…, outbound=…)` on every message."""
+    """Tell the inbox to call `hook(conversation=…, at=…, outbound=…, new_conversation=…)` on
+    every message."""
     if hook not in _MESSAGE_HOOKS:
         _MESSAGE_HOOKS.append(hook)
 
@@ -103,9 +105,20 @@ def unregister_message_hook(hook: MessageHook) -> None:
         _MESSAGE_HOOKS.remove(hook)
 
 
-def _message_hooks(conversation: Conversation, *, at: datetime.datetime, outbound: bool) -> None:
+def _message_hooks(
+    conversation: Conversation,
+    *,
+    at: datetime.datetime,
+    outbound: bool,
+    new_conversation: bool = False,
+) -> None:
     for hook in _MESSAGE_HOOKS:
-        hook(conversation=conversation, at=at, outbound=outbound)
+        hook(
+            conversation=conversation,
+            at=at,
+            outbound=outbound,
+            new_conversation=new_conversation,
+        )
 
 
 # --- realtime ----------------------------------------------------------------------------
@@ -142,16 +155,18 @@ def notify_typing(conversation: Conversation) -> None:
 # --- receiving ---------------------------------------------------------------------------
 
 
-def _find_or_create_contact(channel: Channel, inbound: InboundMessage) -> Contact:
-    sender = inbound.sender
-    known = (
+def _latest_contact_id(channel: Channel, sender: Sender) -> int | None:
+    """The contact of this sender's latest conversation on the channel, if any."""
+    return (
         Conversation.objects.filter(channel=channel, recipient=sender.external_id)
         .order_by("-id")
         .values_list("contact_id", flat=True)
         .first()
     )
-    if known:
-        return Contact.objects.get(pk=known)
+
+
+def _point_contact_id(channel: Channel, sender: Sender) -> int | None:
+    """A contact that already has the sender's phone, e-mail or channel id as a point."""
     keys = []
     if sender.phone:
         keys.append(phone_key(sender.phone))
@@ -160,13 +175,19 @@ def _find_or_create_contact(channel: Channel, inbound: InboundMessage) -> Contac
     point_kind = _POINT_KIND_FOR_CHANNEL.get(channel.kind)
     if point_kind and point_kind not in ContactPoint.PHONE_KINDS:
         keys.append(sender.external_id.casefold())
-    point = (
+    return (
         ContactPoint.objects.filter(search_value__in=[k for k in keys if k])
         .order_by("contact_id")
+        .values_list("contact_id", flat=True)
         .first()
     )
-    if point is not None:
-        return point.contact
+
+
+def _create_sender_contact(
+    channel: Channel, sender: Sender, *, at: datetime.datetime | None = None
+) -> Contact:
+    """A new contact from what the provider tells about the sender (name, phone, e-mail, id)."""
+    point_kind = _POINT_KIND_FOR_CHANNEL.get(channel.kind)
     points = []
     if sender.phone:
         kind = point_kind if point_kind in ContactPoint.PHONE_KINDS else ContactPoint.Kind.MOBILE
@@ -177,11 +198,21 @@ def _find_or_create_contact(channel: Channel, inbound: InboundMessage) -> Contac
         points.append(PointInput(point_kind, sender.external_id, primary=True))
     first, _sep, last = (sender.name or "").strip().partition(" ")
     try:
-        return create_contact(by=None, first_name=first, last_name=last, points=points)
+        return create_contact(
+            by=None, first_name=first, last_name=last, points=points, last_interaction_at=at
+        )
     except ValidationError:
         # A phone the provider vouches for but we cannot parse must not lose the message.
         name = sender.name or sender.phone or sender.email or _("Visitante")
-        return create_contact(by=None, first_name=name[:120])
+        return create_contact(by=None, first_name=name[:120], last_interaction_at=at)
+
+
+def _find_or_create_contact(channel: Channel, inbound: InboundMessage) -> Contact:
+    sender = inbound.sender
+    found = _latest_contact_id(channel, sender) or _point_contact_id(channel, sender)
+    if found:
+        return Contact.objects.get(pk=found)
+    return _create_sender_contact(channel, sender)
 
 
 def _preview(kind: str, body: str) -> str:
@@ -207,74 +238,116 @@ class _AlreadyStored(Exception):
     """Another process stored the same delivery while we were at it."""
 
 
-def receive_message(inbound: InboundMessage) -> Message | None:
-    """Store a customer's message once; a repeated delivery returns None and changes nothing."""
+def receive_message(inbound: InboundMessage, *, channel: Channel | None = None) -> Message | None:
+    """Store a customer's message once; a repeated delivery returns None and changes nothing.
+
+    `channel` is the caller's row for `inbound.channel_id` (a connector processing an event has
+    just read it), so it is not read again for every message."""
     try:
-        return _receive_message(inbound)
+        return _receive_message(inbound, channel)
     except _AlreadyStored:
         return None
 
 
 @transaction.atomic
-def _receive_message(inbound: InboundMessage) -> Message | None:
-    channel = Channel.objects.get(pk=inbound.channel_id)
+def _receive_message(inbound: InboundMessage, channel: Channel | None) -> Message | None:
+    if channel is None or channel.pk != inbound.channel_id:
+        channel = Channel.objects.get(pk=inbound.channel_id)
     if (
         inbound.external_id
         and Message.objects.filter(channel=channel, external_id=inbound.external_id).exists()
     ):
         return None
-    contact = _find_or_create_contact(channel, inbound)
     now = timezone.now()
     at = inbound.sent_at or now
-    conversation = (
+    sender = inbound.sender
+    # The sender's latest conversation here, locked: unless resolved it is the open one (one
+    # query for the usual cases), and its contact is the sender's either way.
+    latest = (
         Conversation.objects.select_for_update()
-        .filter(channel=channel, recipient=inbound.sender.external_id)
-        .exclude(status=ConversationStatus.RESOLVED)
+        .filter(channel=channel, recipient=sender.external_id)
         .order_by("-id")
         .first()
     )
+    conversation = latest
+    if latest is not None and latest.status == ConversationStatus.RESOLVED:
+        conversation = (  # an older one reopened by hand after a newer one was resolved
+            Conversation.objects.select_for_update()
+            .filter(channel=channel, recipient=sender.external_id)
+            .exclude(status=ConversationStatus.RESOLVED)
+            .order_by("-id")
+            .first()
+        )
+    new_contact = False
+    if latest is not None:
+        contact_id = latest.contact_id
+    else:
+        contact_id = _point_contact_id(channel, sender)
+        if contact_id is None:
+            contact_id = _create_sender_contact(channel, sender, at=at).pk
+            new_contact = True  # stored with its last interaction already
+    kind = inbound.kind if inbound.kind in MessageKind.values else MessageKind.UNSUPPORTED
+    preview = _preview(kind, inbound.body)
     created = conversation is None
     if created:
+        # Inserted with its indicators, rather than inserted and updated.
         conversation = Conversation.objects.create(
-            contact=contact,
+            contact_id=contact_id,
             channel=channel,
-            recipient=inbound.sender.external_id,
-            team=channel.team,
+            recipient=sender.external_id,
+            team_id=channel.team_id,
             status=ConversationStatus.PENDING,
+            unread_count=1,
+            last_message_at=at,
+            last_inbound_at=at,
+            last_message_preview=preview,
+            last_message_inbound=True,
         )
+    else:
+        conversation.channel = channel  # the same row: not read again by what follows
     reply_to = None
     if inbound.reply_to_external_id:
         reply_to = Message.objects.filter(
             channel=channel, external_id=inbound.reply_to_external_id
         ).first()
-    kind = inbound.kind if inbound.kind in MessageKind.values else MessageKind.UNSUPPORTED
     try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                channel=channel,
-                direction=MessageDirection.INBOUND,
-                author_kind=MessageAuthor.CONTACT,
-                kind=kind,
-                body=(inbound.body or "")[: MAX_BODY * 4],
-                payload=inbound.payload,
-                external_id=inbound.external_id,
-                reply_to=reply_to,
-                status=MessageStatus.RECEIVED,
-            )
+        # No savepoint of its own: on a duplicate the whole of this atomic block rolls back
+        # (the contact and conversation this attempt may have created included), and nothing
+        # runs on the connection in between.
+        message = Message.objects.create(
+            conversation=conversation,
+            channel=channel,
+            direction=MessageDirection.INBOUND,
+            author_kind=MessageAuthor.CONTACT,
+            kind=kind,
+            body=(inbound.body or "")[: MAX_BODY * 4],
+            payload=inbound.payload,
+            external_id=inbound.external_id,
+            reply_to=reply_to,
+            status=MessageStatus.RECEIVED,
+        )
     except IntegrityError:
-        # The same delivery raced us in another process: undo the contact and conversation
-        # this attempt may have created, not just the message.
+        # The same delivery raced us in another process.
         raise _AlreadyStored from None
     _store_media(message, inbound.media)
-    conversation.unread_count += 1
-    conversation.last_message_at = at
-    conversation.last_inbound_at = at
-    conversation.last_message_preview = _preview(kind, inbound.body)
-    conversation.last_message_inbound = True
-    conversation.save()
-    record_interaction(contact=contact, at=at)
-    _message_hooks(conversation, at=at, outbound=False)
+    if not created:
+        conversation.unread_count += 1
+        conversation.last_message_at = at
+        conversation.last_inbound_at = at
+        conversation.last_message_preview = preview
+        conversation.last_message_inbound = True
+        conversation.save(
+            update_fields=[
+                "unread_count",
+                "last_message_at",
+                "last_inbound_at",
+                "last_message_preview",
+                "last_message_inbound",
+            ]
+        )
+    if not new_contact:
+        record_interaction(contact_id=contact_id, at=at)
+    _message_hooks(conversation, at=at, outbound=False, new_conversation=created)
     if conversation.assignee_id is None and channel.auto_assign:
         auto_assign(conversation)
     _publish(

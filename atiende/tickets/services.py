@@ -722,7 +722,11 @@ register_merge_part("tickets", gettext_lazy("Tickets"), _move_tickets)
 # --- the inbox tells us about messages on linked conversations ---------------------------
 
 
-def _on_conversation_message(*, conversation: Any, at: datetime.datetime, outbound: bool) -> None:
+def _on_conversation_message(
+    *, conversation: Any, at: datetime.datetime, outbound: bool, new_conversation: bool = False
+) -> None:
+    if new_conversation:
+        return  # started by this very message: no ticket can be linked to it yet
     conversation_activity(conversation=conversation, at=at, outbound=outbound)
 
 

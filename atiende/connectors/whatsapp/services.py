@@ -7,6 +7,7 @@ empty with a `user_id` beside it).
 """
 
 import datetime
+import functools
 import hashlib
 import logging
 import mimetypes
@@ -14,7 +15,7 @@ import time
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from atiende.connectors.base import InboundMessage, Media, Sender, StatusUpdate
 from atiende.connectors.meta.graph import GraphClient, GraphError
 from atiende.connectors.whatsapp.models import WebhookEvent
+from atiende.core.crypto import decrypt_json
 from atiende.inbox import services as inbox
 from atiende.inbox.models import Channel, Message, MessageTemplate
 
@@ -74,6 +76,19 @@ def setting(channel: Channel, name: str, default: str = "") -> str:
     """A channel's value from its config, else its credentials, else the default."""
     value = channel.config.get(name) or channel.credentials.get(name)
     return str(value) if value else default
+
+
+def _phone_number_id(channel: Channel) -> str:
+    """`setting(channel, "phone_number_id")` for every event processed, without decrypting the
+    credentials each time: remembered per ciphertext, so changed credentials are read anew."""
+    return str(channel.config.get("phone_number_id") or "") or _number_in(
+        channel.credentials_encrypted
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _number_in(credentials_encrypted: str) -> str:
+    return str(decrypt_json(credentials_encrypted).get("phone_number_id") or "")
 
 
 def client(channel: Channel) -> GraphClient:
@@ -144,36 +159,94 @@ def store_event(channel: Channel, raw: bytes, data: Any) -> tuple[WebhookEvent, 
 # --- processing ----------------------------------------------------------------------------
 
 
-def process_event(event_id: int) -> None:
-    """Every entry, change, message and status of one stored event; each item on its own, so
-    one that cannot be read never loses the others."""
-    event = WebhookEvent.objects.select_related("channel").filter(pk=event_id).first()
-    if event is None or event.processed_at is not None:
-        return
-    channel = event.channel
-    number = setting(channel, "phone_number_id")
-    errors: list[str] = []
+def _event_items(event: WebhookEvent, number: str) -> list[tuple[str, dict, list[dict]]]:
+    """("message" | "status", item, the change's contacts) for every item addressed to `number`."""
+    items: list[tuple[str, dict, list[dict]]] = []
     for entry in _list(_dict(event.raw).get("entry")):
         for change in _list(_dict(entry).get("changes")):
             value = _dict(_dict(change).get("value"))
             if _str(_dict(value.get("metadata")).get("phone_number_id")) != number:
                 continue
             contacts = [_dict(c) for c in _list(value.get("contacts"))]
-            for item in _list(value.get("messages")):
-                try:
-                    _handle_message(channel, _dict(item), contacts)
-                except Exception as exc:  # keep going: the error is kept on the event
-                    logger.exception("whatsapp message not processed", extra={"event": event.pk})
-                    errors.append(f"message: {exc}"[:300])
-            for item in _list(value.get("statuses")):
-                try:
-                    _handle_status(channel, _dict(item))
-                except Exception as exc:
-                    logger.exception("whatsapp status not processed", extra={"event": event.pk})
-                    errors.append(f"status: {exc}"[:300])
-    WebhookEvent.objects.filter(pk=event.pk).update(
+            items += [("message", _dict(item), contacts) for item in _list(value.get("messages"))]
+            items += [("status", _dict(item), contacts) for item in _list(value.get("statuses"))]
+    return items
+
+
+def _process_items(
+    channel: Channel,
+    items: list[tuple[str, dict, list[dict]]],
+    media: list[tuple],
+    *,
+    event_id: int,
+    batch: bool,
+) -> list[str]:
+    """Handle each item on its own and return the errors to keep on the event. In a batch an
+    operational error (a deadlock between two batches, a database locked too long) is raised
+    instead: the batch is redone item by item, as if never tried, rather than losing that item
+    to a conflict only the batch caused. Anything else is the item's own fault and is kept."""
+    errors: list[str] = []
+    for what, item, contacts in items:
+        try:
+            if what == "message":
+                _handle_message(channel, item, contacts, media)
+            else:
+                _handle_status(channel, item)
+        except Exception as exc:  # keep going: the error is kept on the event
+            if batch and isinstance(exc, OperationalError):
+                raise
+            logger.exception("whatsapp %s not processed", what, extra={"event": event_id})
+            errors.append(f"{what}: {exc}"[:300])
+    return errors
+
+
+def _mark_processed(event_id: int, errors: list[str]) -> None:
+    WebhookEvent.objects.filter(pk=event_id).update(
         processed_at=timezone.now(), error="\n".join(errors)[:4000]
     )
+
+
+def process_event(event_id: int) -> None:
+    """Every entry, change, message and status of one stored event; each item on its own, so
+    one that cannot be read never loses the others.
+
+    On PostgreSQL several items (Meta batches them under load) are stored in one transaction
+    with the event's `processed_at`: each item's service is atomic, so it is a savepoint inside
+    it, and a commit is paid once per POST, not per message. Realtime events go out when it
+    commits; media downloads are queued after it. On an operational error (a deadlock between
+    two batches) it is rolled back whole and the event redone item by item, each in its own
+    transaction as a lone item is.
+
+    On SQLite each item keeps its own short transaction. There is one writer, and in the
+    embedded server the job thread holding the write lock also competes for the GIL with the
+    web threads, so a transaction for a whole batch (or for the events queued behind this one,
+    also tried) held the lock long enough for webhooks waiting to store their event to time out
+    ("database is locked") under load."""
+    event = WebhookEvent.objects.select_related("channel").filter(pk=event_id).first()
+    if event is None or event.processed_at is not None:
+        return
+    channel = event.channel
+    items = _event_items(event, _phone_number_id(channel))
+    media: list[tuple] = []
+    # A lone item needs no transaction around its service's own; see above for SQLite.
+    one_by_one = len(items) <= 1 or connection.vendor == "sqlite"
+    if not one_by_one:
+        try:
+            with transaction.atomic():
+                errors = _process_items(channel, items, media, event_id=event.pk, batch=True)
+                _mark_processed(event.pk, errors)
+        except OperationalError:
+            logger.warning("whatsapp batch redone item by item", extra={"event": event.pk})
+            media.clear()
+            one_by_one = True
+    if one_by_one:
+        _mark_processed(
+            event.pk, _process_items(channel, items, media, event_id=event.pk, batch=False)
+        )
+    from atiende.connectors.whatsapp import jobs
+
+    for args in media:  # committed by now: the download job reads the message
+        jobs.fetch_whatsapp_media(*args)
 
 
 def _sender(message: dict, contacts: list[dict]) -> Sender | None:
@@ -283,7 +356,10 @@ def parse_message(channel: Channel, message: dict, contacts: list[dict]) -> Inbo
     )
 
 
-def _handle_message(channel: Channel, message: dict, contacts: list[dict]) -> None:
+def _handle_message(
+    channel: Channel, message: dict, contacts: list[dict], media: list[tuple]
+) -> None:
+    """Store one message; its files to fetch are added to `media` (queued once committed)."""
     if _str(message.get("type")) == "reaction":
         reaction = _dict(message.get("reaction"))
         sender = _sender(message, contacts)
@@ -299,13 +375,10 @@ def _handle_message(channel: Channel, message: dict, contacts: list[dict]) -> No
     inbound = parse_message(channel, message, contacts)
     if inbound is None:
         return
-    stored = inbox.receive_message(inbound)
+    stored = inbox.receive_message(inbound, channel=channel)
     if stored is None:
         return
-    from atiende.connectors.whatsapp import jobs
-
-    for item in inbound.media:  # the message is committed: receive_message is atomic
-        jobs.fetch_whatsapp_media(stored.pk, item.provider_id, item.name, item.mime_type)
+    media += [(stored.pk, item.provider_id, item.name, item.mime_type) for item in inbound.media]
 
 
 def explain_error(code: str, fallback: str = "") -> str:
