@@ -205,15 +205,15 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         ordering = ["-last_activity_at", "-id"]
         indexes = [
-            models.Index(fields=["stage", "-last_activity_at"], name="ticket_stage"),
-            models.Index(fields=["owner", "-last_activity_at"], name="ticket_owner"),
+            models.Index(fields=["stage", "-last_activity_at", "-id"], name="ticket_stage"),
+            models.Index(fields=["owner", "-last_activity_at", "-id"], name="ticket_owner"),
             models.Index(fields=["pipeline", "stage"], name="ticket_pipeline"),
-            models.Index(fields=["priority", "-last_activity_at"], name="ticket_priority"),
-            models.Index(fields=["-last_activity_at"], name="ticket_last_activity"),
+            models.Index(fields=["priority", "-last_activity_at", "-id"], name="ticket_priority"),
+            models.Index(fields=["-last_activity_at", "-id"], name="ticket_last_activity"),
             models.Index(fields=["-created_at"], name="ticket_created"),
             models.Index(fields=["contact", "-created_at"], name="ticket_contact"),
-            models.Index(fields=["team", "-last_activity_at"], name="ticket_team"),
-            models.Index(fields=["sla_state", "-last_activity_at"], name="ticket_sla_state"),
+            models.Index(fields=["team", "-last_activity_at", "-id"], name="ticket_team"),
+            models.Index(fields=["sla_state", "-last_activity_at", "-id"], name="ticket_sla_state"),
             models.Index(fields=["sla_due_at"], name="ticket_sla_due"),
             models.Index(fields=["sla_check_at"], name="ticket_sla_check"),
             # The list's "Ticket owner" counts look at open tickets only (partial index).
