@@ -200,3 +200,18 @@ def test_returning_visitor_on_a_phone_finds_their_conversation(server, browser, 
     expect(page.locator("#atiende-prechat-name")).to_be_hidden()
     assert Conversation.objects.filter(channel=webchat).count() == 1
     phone.close()
+
+
+def test_a_visitor_who_goes_straight_to_the_phone_field_keeps_it(server, browser, webchat):
+    """Opening the panel focuses its first field a moment later: not if the visitor is already in
+    another one (their typing once landed in the name field)."""
+    from playwright.sync_api import expect
+
+    page = browser.new_context(locale="es-PY").new_page()
+    page.goto(f"{server}/widget/demo/")
+    page.locator("#atiende-widget-button").click()
+    page.locator("#atiende-prechat-phone").focus()
+    page.wait_for_timeout(200)  # past the panel's own focus
+    page.keyboard.type("0981 123456")
+    expect(page.locator("#atiende-prechat-phone")).to_have_value("0981 123456")
+    expect(page.locator("#atiende-prechat-name")).to_have_value("")

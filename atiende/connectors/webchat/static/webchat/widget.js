@@ -352,17 +352,27 @@
       unread = 0;
       updateBadge();
       if (visitor) {
-        setTimeout(function () { input.focus(); }, 60);
+        focusSoon(input);
         reportSeen();
         if (!socketOpen) startPolling();
       } else if (!(config.prechat || []).length) {
         startSession();
       } else {
         var first = form.querySelector("input");
-        if (first) setTimeout(function () { first.focus(); }, 60);
+        if (first) focusSoon(first);
       }
       scrollDown();
     }
+  }
+
+  // Focus once the panel has opened, unless the visitor already went to one of its fields: a fast
+  // visitor (or a slow page) must not have their typing moved to another field.
+  function focusSoon(target) {
+    setTimeout(function () {
+      var current = shadow.activeElement;
+      if (current && current !== target && panel.contains(current) && current.matches("input, textarea")) return;
+      target.focus();
+    }, 60);
   }
 
   function updateBadge() {
