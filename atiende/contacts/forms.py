@@ -16,7 +16,7 @@ from atiende.contacts.models import (
     IdentificationType,
     Label,
 )
-from atiende.contacts.selectors import assignable_users
+from atiende.users.selectors import assignable_users
 
 
 class DateInput(forms.DateInput):

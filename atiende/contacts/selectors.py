@@ -240,10 +240,6 @@ def contact_history(*, contact: Contact) -> QuerySet[AuditEntry]:
     )
 
 
-def assignable_users() -> QuerySet[User]:
-    return User.objects.filter(is_active=True).order_by("display_name", "username")
-
-
 def attachments_for_contact(*, contact: Contact) -> QuerySet[Attachment]:
     """Every file of the client (uploaded on the profile or from its cases and conversations)."""
     return (

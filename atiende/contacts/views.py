@@ -59,6 +59,7 @@ from atiende.core.dates import day_start
 from atiende.core.forms import add_service_errors
 from atiende.core.models import Attachment
 from atiende.core.permissions import require
+from atiende.users.selectors import assignable_users
 
 PAGE_SIZES = (25, 50, 100)
 HISTORY_PAGE = 25
@@ -201,7 +202,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "page_sizes": PAGE_SIZES,
             "filtered": filtered,
             "query_string": query.urlencode(),
-            "users": selectors.assignable_users(),
+            "users": assignable_users(),
             "labels": Label.objects.all(),
             "groups": ContactGroup.objects.all(),
             "section": "contacts",

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from atiende.contacts.models import ContactGroup, Label
 from atiende.inbox.models import Channel, ConversationStatus, MessageTemplate
 from atiende.inbox.selectors import SORTS, InboxFilters
-from atiende.users.models import Team, User
+from atiende.users.models import Team
+from atiende.users.selectors import assignable_users
 
 # URL parameter → InboxFilters field. Spanish names, because people read and share these URLs.
 FILTER_PARAMS = ("q", "equipo", "agente", "canal", "etiqueta", "grupo", "atencion", "mias", "orden")
@@ -82,7 +83,7 @@ def filter_options() -> dict:
     """The choices of the filter panel: teams, agents, channels, labels, groups."""
     return {
         "teams": Team.objects.order_by("name"),
-        "agents": User.objects.filter(is_active=True).order_by("display_name", "username"),
+        "agents": assignable_users(),
         "channels": Channel.objects.order_by("name"),
         "labels": Label.objects.order_by("name"),
         "groups": ContactGroup.objects.order_by("name"),
@@ -93,7 +94,7 @@ def filter_options() -> dict:
 class TransferForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Agente"),
-        queryset=User.objects.filter(is_active=True).order_by("display_name", "username"),
+        queryset=assignable_users(),
         required=False,
         empty_label=_("Sin agente"),
     )

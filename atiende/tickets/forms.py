@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from atiende.contacts.models import Account, Contact, Label
 from atiende.tickets.models import Pipeline, Priority, Source, Stage
 from atiende.users.models import Team, User
+from atiende.users.selectors import assignable_users
 
 _TAG = re.compile(r"<[a-zA-Z/][^>]*>")
 _DIV_OPEN = re.compile(r"<div(\s[^>]*)?>", re.IGNORECASE)
@@ -64,10 +65,6 @@ class StageChoiceField(forms.ModelChoiceField):
 class AccountChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Account) -> str:
         return f"{obj.number} · {obj.product}" if obj.product else obj.number
-
-
-def _users() -> Any:
-    return User.objects.filter(is_active=True).order_by("display_name", "username")
 
 
 def _datetime_widget() -> forms.DateTimeInput:
@@ -165,7 +162,10 @@ class TicketCreateForm(EscalationFields):
         required=False,
     )
     owner = UserChoiceField(
-        label=_("Propietario"), queryset=_users(), required=False, empty_label=_("Sin propietario")
+        label=_("Propietario"),
+        queryset=assignable_users(),
+        required=False,
+        empty_label=_("Sin propietario"),
     )
     team = forms.ModelChoiceField(
         label=_("Equipo"),
@@ -250,7 +250,7 @@ def property_field(name: str) -> forms.Field | None:
     if name in PROPERTY_FIELDS:
         return PROPERTY_FIELDS[name]
     if name == "owner":
-        return UserChoiceField(queryset=_users(), required=False)
+        return UserChoiceField(queryset=assignable_users(), required=False)
     if name == "team":
         return forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
     if name == "contact":

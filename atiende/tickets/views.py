@@ -34,6 +34,7 @@ from atiende.core.dates import day_start
 from atiende.tickets import saved_views, selectors, services
 from atiende.tickets.models import Pipeline, Priority, SavedView, SlaState, Stage, Ticket
 from atiende.users.models import Team, User
+from atiende.users.selectors import assignable_users
 
 PAGE_SIZES = (25, 50, 100)
 STATES = {
@@ -252,7 +253,7 @@ class Choices:
         if key == "pipeline":
             return [(str(p.pk), str(p)) for p in Pipeline.objects.order_by("position", "id")]
         if key == "owner":
-            users = User.objects.filter(is_active=True).order_by("display_name", "username")[:500]
+            users = assignable_users()[:500]
             return [("me", _("Yo (quien mira la vista)"))] + [(str(u.pk), u.name) for u in users]
         if key == "team":
             return [(str(t.pk), t.name) for t in Team.objects.order_by("name")[:200]]
@@ -478,7 +479,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         page_sizes=PAGE_SIZES,
         columns=COLUMNS,
         filtered=state.filtered or any(request.GET.get(p) for p in BASIC_PARAMS),
-        users=list(User.objects.filter(is_active=True).order_by("display_name", "username")[:500]),
+        users=list(assignable_users()[:500]),
         bulk_priorities=Priority.choices,
     )
     for message in state.errors:

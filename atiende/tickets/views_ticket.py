@@ -40,7 +40,8 @@ from atiende.tickets.forms import (
     property_field,
 )
 from atiende.tickets.models import Priority, Source, Stage, Ticket, TicketNote
-from atiende.users.models import Team, User
+from atiende.users.models import Team
+from atiende.users.selectors import assignable_users
 
 TIMELINE_LIMIT = 50
 LINKABLE_LIMIT = 20
@@ -231,9 +232,7 @@ def _choices(ticket: Ticket) -> dict[str, Any]:
     )
     return {
         "pipelines": pipelines,
-        "users": list(
-            User.objects.filter(is_active=True).order_by("display_name", "username")[:CHOICE_LIMIT]
-        ),
+        "users": list(assignable_users()[:CHOICE_LIMIT]),
         "teams": list(Team.objects.order_by("name")[:CHOICE_LIMIT]),
         "all_labels": list(Label.objects.order_by("name")[:CHOICE_LIMIT]),
         "accounts": accounts,

@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from atiende.users import services
-from atiende.users.models import TIME_ZONE_CHOICES, Role, Team, User
+from atiende.users.models import TIME_ZONE_CHOICES, Role, Team
+from atiende.users.selectors import assignable_users
 
 
 def client_ip(request) -> str | None:
@@ -93,7 +94,7 @@ class TeamForm(forms.Form):
     description = forms.CharField(label=_("Descripción"), max_length=255, required=False)
     members = forms.ModelMultipleChoiceField(
         label=_("Miembros"),
-        queryset=User.objects.filter(is_active=True).order_by("display_name", "username"),
+        queryset=assignable_users(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -62,3 +62,8 @@ def teams_list(*, viewer: User) -> QuerySet[Team]:
 
 def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def assignable_users() -> QuerySet[User]:
+    """Active people in name order: who a contact, task, conversation or ticket can be given to."""
+    return User.objects.filter(is_active=True).order_by("display_name", "username")
