@@ -1,5 +1,7 @@
 """Channels, conversations (the trays) and messages: the omnichannel inbox."""
 
+import functools
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -65,11 +67,18 @@ class Channel(models.Model):
 
     @property
     def credentials(self) -> dict:
-        return decrypt_json(self.credentials_encrypted)
+        """Decrypted once per ciphertext in a process (webhooks and jobs read them for every
+        event); a copy, so changing it never changes the remembered one."""
+        return dict(_decrypted(self.credentials_encrypted))
 
     @credentials.setter
     def credentials(self, value: dict) -> None:
         self.credentials_encrypted = encrypt_json(value) if value else ""
+
+
+@functools.lru_cache(maxsize=64)
+def _decrypted(credentials_encrypted: str) -> dict:
+    return decrypt_json(credentials_encrypted)
 
 
 class ConversationStatus(models.TextChoices):

@@ -7,7 +7,6 @@ empty with a `user_id` beside it).
 """
 
 import datetime
-import functools
 import hashlib
 import logging
 import mimetypes
@@ -24,7 +23,6 @@ from django.utils.translation import gettext as _
 from atiende.connectors.base import InboundMessage, Media, Sender, StatusUpdate
 from atiende.connectors.meta.graph import GraphClient, GraphError
 from atiende.connectors.whatsapp.models import WebhookEvent
-from atiende.core.crypto import decrypt_json
 from atiende.inbox import services as inbox
 from atiende.inbox.models import Channel, Message, MessageTemplate
 
@@ -76,19 +74,6 @@ def setting(channel: Channel, name: str, default: str = "") -> str:
     """A channel's value from its config, else its credentials, else the default."""
     value = channel.config.get(name) or channel.credentials.get(name)
     return str(value) if value else default
-
-
-def _phone_number_id(channel: Channel) -> str:
-    """`setting(channel, "phone_number_id")` for every event processed, without decrypting the
-    credentials each time: remembered per ciphertext, so changed credentials are read anew."""
-    return str(channel.config.get("phone_number_id") or "") or _number_in(
-        channel.credentials_encrypted
-    )
-
-
-@functools.lru_cache(maxsize=32)
-def _number_in(credentials_encrypted: str) -> str:
-    return str(decrypt_json(credentials_encrypted).get("phone_number_id") or "")
 
 
 def client(channel: Channel) -> GraphClient:
@@ -226,7 +211,7 @@ def process_event(event_id: int) -> None:
     if event is None or event.processed_at is not None:
         return
     channel = event.channel
-    items = _event_items(event, _phone_number_id(channel))
+    items = _event_items(event, setting(channel, "phone_number_id"))
     media: list[tuple] = []
     # A lone item needs no transaction around its service's own; see above for SQLite.
     one_by_one = len(items) <= 1 or connection.vendor == "sqlite"
