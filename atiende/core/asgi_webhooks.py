@@ -21,8 +21,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 
+from atiende.core.middleware import log_request
+
 logger = logging.getLogger(__name__)
-request_logger = logging.getLogger("atiende.request")
 
 Accept = Callable[[bytes, str | None], bool]
 _executor: ThreadPoolExecutor | None = None
@@ -84,18 +85,7 @@ async def app(scope: dict, receive, send) -> None:
     started = time.perf_counter()
     status = await _answer(scope, receive, send)
     if status:
-        request_logger.info(
-            "POST %s %s",
-            scope["path"],
-            status,
-            extra={
-                "method": "POST",
-                "path": scope["path"],
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "user_id": None,
-            },
-        )
+        log_request("POST", scope["path"], status, started, None)
 
 
 async def _answer(scope: dict, receive, send) -> int:
